@@ -1,0 +1,34 @@
+# Every dependency comes from Debian's packages (see deploy/install-deps.sh).
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+pkg_check_modules(NGHTTP2 REQUIRED IMPORTED_TARGET libnghttp2)
+pkg_check_modules(LIBEVENT REQUIRED IMPORTED_TARGET libevent_core libevent_extra libevent_openssl libevent_pthreads)
+find_package(OpenSSL 3 REQUIRED)
+find_package(RapidJSON REQUIRED CONFIG)
+find_package(yaml-cpp REQUIRED)
+pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
+
+# valijson: Debian's libvalijson-dev drags in Qt5/Poco/MariaDB through hard Depends, so
+# install-deps.sh unpacks the .deb (headers + CMake config only) into .deps/ when the package
+# itself is not installed.
+list(APPEND CMAKE_PREFIX_PATH "${CMAKE_SOURCE_DIR}/.deps/valijson/usr")
+find_package(valijson REQUIRED CONFIG)
+
+# http-parser ships neither a .pc file nor a CMake config.
+find_path(HTTP_PARSER_INCLUDE_DIR http_parser.h REQUIRED)
+find_library(HTTP_PARSER_LIBRARY http_parser REQUIRED)
+add_library(http_parser::http_parser UNKNOWN IMPORTED)
+set_target_properties(http_parser::http_parser PROPERTIES
+  IMPORTED_LOCATION "${HTTP_PARSER_LIBRARY}"
+  INTERFACE_INCLUDE_DIRECTORIES "${HTTP_PARSER_INCLUDE_DIR}")
+
+if(GW_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+  include(GoogleTest)
+endif()
+if(GW_BUILD_BENCH)
+  find_package(benchmark QUIET)
+  if(NOT benchmark_FOUND)
+    set(GW_BUILD_BENCH OFF)
+  endif()
+endif()

@@ -1,0 +1,409 @@
+#include "config/config.h"
+
+// valijson's RapidJSON adapter must come before any RapidJSON header (it defines RAPIDJSON_ASSERT).
+#include <valijson/adapters/rapidjson_adapter.hpp>
+#include <valijson/schema.hpp>
+#include <valijson/schema_parser.hpp>
+#include <valijson/validation_results.hpp>
+#include <valijson/validator.hpp>
+#include <rapidjson/document.h>
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "config/config_schema.h"
+
+namespace gw::config {
+
+std::string ConfigError::str() const {
+  std::string out = file;
+  if (line > 0) out += ":" + std::to_string(line);
+  out += ": ";
+  if (!pointer.empty()) out += pointer + ": ";
+  out += message;
+  return out;
+}
+
+const char* configSchemaText() { return kConfigSchemaJson; }
+
+namespace {
+
+using rapidjson::Document;
+using rapidjson::Value;
+
+// Converts YAML into RapidJSON, remembering the source line of every JSON Pointer.
+class YamlToJson {
+ public:
+  YamlToJson(Document& doc, std::map<std::string, int>& lines) : doc_(doc), lines_(lines) {}
+
+  bool convert(const YAML::Node& node, Value& out, const std::string& ptr, std::string* error) {
+    lines_[ptr] = node.Mark().line + 1;
+    auto& alloc = doc_.GetAllocator();
+    switch (node.Type()) {
+      case YAML::NodeType::Null:
+      case YAML::NodeType::Undefined:
+        out.SetNull();
+        return true;
+      case YAML::NodeType::Scalar:
+        scalar(node, out);
+        return true;
+      case YAML::NodeType::Sequence: {
+        out.SetArray();
+        size_t i = 0;
+        for (const auto& item : node) {
+          Value v;
+          if (!convert(item, v, ptr + "/" + std::to_string(i++), error)) return false;
+          out.PushBack(v, alloc);
+        }
+        return true;
+      }
+      case YAML::NodeType::Map: {
+        out.SetObject();
+        for (const auto& kv : node) {
+          if (!kv.first.IsScalar()) {
+            *error = "line " + std::to_string(kv.first.Mark().line + 1) + ": keys must be plain strings";
+            return false;
+          }
+          std::string key = kv.first.Scalar();
+          if (out.HasMember(key.c_str())) {
+            *error = "line " + std::to_string(kv.first.Mark().line + 1) + ": duplicate key '" + key + "'";
+            return false;
+          }
+          Value v;
+          if (!convert(kv.second, v, ptr + "/" + escape(key), error)) return false;
+          lines_[ptr + "/" + escape(key)] = kv.first.Mark().line + 1;
+          out.AddMember(Value(key.c_str(), alloc), v, alloc);
+        }
+        return true;
+      }
+    }
+    return true;
+  }
+
+ private:
+  static std::string escape(const std::string& key) {
+    std::string out;
+    for (char c : key) {
+      if (c == '~') out += "~0";
+      else if (c == '/') out += "~1";
+      else out += c;
+    }
+    return out;
+  }
+
+  void scalar(const YAML::Node& node, Value& out) {
+    const std::string& s = node.Scalar();
+    auto& alloc = doc_.GetAllocator();
+    // Quoted scalars (tag "!") are always strings; plain ones follow the YAML 1.2 core schema.
+    if (node.Tag() != "!") {
+      if (s == "true" || s == "True" || s == "TRUE") return (void)out.SetBool(true);
+      if (s == "false" || s == "False" || s == "FALSE") return (void)out.SetBool(false);
+      if (s == "null" || s == "~" || s == "Null" || s == "NULL" || s.empty()) return (void)out.SetNull();
+      if (auto i = parseInteger(s)) return (void)out.SetInt64(*i);
+      char* end = nullptr;
+      if (!s.empty() && (isdigit(static_cast<unsigned char>(s[0])) || s[0] == '-' || s[0] == '.')) {
+        double d = strtod(s.c_str(), &end);
+        if (end && *end == '\0') return (void)out.SetDouble(d);
+      }
+    }
+    out.SetString(s.c_str(), static_cast<rapidjson::SizeType>(s.size()), alloc);
+  }
+
+  static std::optional<int64_t> parseInteger(const std::string& s) {
+    std::string_view v = s;
+    bool neg = false;
+    if (!v.empty() && (v[0] == '-' || v[0] == '+')) {
+      neg = v[0] == '-';
+      v.remove_prefix(1);
+    }
+    auto u = parseUint(v);
+    if (!u || *u > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
+    return neg ? -static_cast<int64_t>(*u) : static_cast<int64_t>(*u);
+  }
+
+  Document& doc_;
+  std::map<std::string, int>& lines_;
+};
+
+const valijson::Schema& compiledSchema() {
+  static const valijson::Schema* schema = [] {
+    auto* s = new valijson::Schema();
+    Document d;
+    d.Parse(kConfigSchemaJson);
+    valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
+    valijson::adapters::RapidJsonAdapter adapter(d);
+    parser.populateSchema(adapter, *s);
+    return s;
+  }();
+  return *schema;
+}
+
+std::string contextToPointer(const std::vector<std::string>& context) {
+  std::string ptr;
+  for (const auto& c : context) {
+    if (c == "<root>") continue;
+    std::string_view part = c;
+    if (part.size() >= 2 && part.front() == '[' && part.back() == ']') part = part.substr(1, part.size() - 2);
+    if (part.size() >= 2 && part.front() == '"' && part.back() == '"') part = part.substr(1, part.size() - 2);
+    ptr += "/";
+    ptr += part;
+  }
+  return ptr;
+}
+
+// Makes valijson's messages read like a config checker's.
+std::string friendlyMessage(const std::string& description) {
+  static const std::string kUnknown = "could not be validated using 'properties' or 'additionalProperties' constraints: ";
+  if (auto pos = description.find(kUnknown); pos != std::string::npos) {
+    return "unknown key " + description.substr(pos + kUnknown.size());
+  }
+  return description;
+}
+
+class Builder {
+ public:
+  Builder(const Value& root, const std::string& source, const std::map<std::string, int>& lines)
+      : root_(root), source_(source), lines_(lines) {}
+
+  LoadResult build() {
+    auto cfg = std::make_shared<Config>();
+    cfg->source = source_;
+    if (auto* v = member(root_, "workers")) cfg->workers = v->GetInt();
+
+    if (auto* arr = member(root_, "listeners")) {
+      std::set<std::pair<std::string, int>> seen;
+      for (rapidjson::SizeType i = 0; i < arr->Size(); ++i) {
+        const Value& l = (*arr)[i];
+        std::string ptr = "/listeners/" + std::to_string(i);
+        Listener out;
+        out.name = str(l, "name", "listener" + std::to_string(i));
+        out.address = str(l, "address", "127.0.0.1");
+        out.port = static_cast<uint16_t>(l["port"].GetInt());
+        if (auto* b = member(l, "backlog")) out.backlog = b->GetInt();
+        if (!SocketAddress::parseIp(out.address)) error(ptr + "/address", "not a numeric IPv4 or IPv6 address");
+        if (out.port != 0 && !seen.insert({out.address, out.port}).second) {
+          error(ptr + "/port", "another listener already uses " + out.address + ":" + std::to_string(out.port));
+        }
+        cfg->listeners.push_back(std::move(out));
+      }
+    } else {
+      cfg->listeners.push_back(Listener{"main"});
+    }
+
+    if (auto* l = member(root_, "limits")) {
+      auto& lim = cfg->limits;
+      lim.max_uri_bytes = u64(*l, "max_uri_bytes", lim.max_uri_bytes);
+      lim.max_header_bytes = u64(*l, "max_header_bytes", lim.max_header_bytes);
+      lim.max_headers = u64(*l, "max_headers", lim.max_headers);
+      lim.max_body_bytes = u64(*l, "max_body_bytes", lim.max_body_bytes);
+      lim.max_connections = u64(*l, "max_connections", lim.max_connections);
+      lim.max_requests_per_connection = u64(*l, "max_requests_per_connection", lim.max_requests_per_connection);
+      lim.buffer_bytes = u64(*l, "buffer_bytes", lim.buffer_bytes);
+      if (lim.max_uri_bytes >= lim.max_header_bytes) {
+        error("/limits/max_uri_bytes", "must be smaller than max_header_bytes (" + std::to_string(lim.max_header_bytes) + ")");
+      }
+    }
+    if (auto* t = member(root_, "timeouts")) {
+      auto& to = cfg->timeouts;
+      to.client_header = dur(*t, "client_header", to.client_header);
+      to.client_body = dur(*t, "client_body", to.client_body);
+      to.keepalive = dur(*t, "keepalive", to.keepalive);
+      to.send = dur(*t, "send", to.send);
+      to.shutdown = dur(*t, "shutdown", to.shutdown);
+    }
+
+    std::map<std::string, size_t> upstream_index;
+    if (auto* arr = member(root_, "upstreams")) {
+      for (rapidjson::SizeType i = 0; i < arr->Size(); ++i) {
+        const Value& u = (*arr)[i];
+        std::string ptr = "/upstreams/" + std::to_string(i);
+        Upstream out;
+        out.name = u["name"].GetString();
+        if (!upstream_index.emplace(out.name, i).second) error(ptr + "/name", "duplicate upstream name '" + out.name + "'");
+        const Value& servers = u["servers"];
+        for (rapidjson::SizeType j = 0; j < servers.Size(); ++j) {
+          std::string why;
+          auto addr = SocketAddress::resolve(servers[j].GetString(), &why);
+          if (!addr) {
+            error(ptr + "/servers/" + std::to_string(j), why);
+            continue;
+          }
+          if (addr->family() != AF_UNIX && addr->port() == 0) {
+            error(ptr + "/servers/" + std::to_string(j), "port must be between 1 and 65535");
+          }
+          out.servers.push_back(*addr);
+        }
+        if (auto* b = member(u, "balance")) {
+          out.balance = std::string_view(b->GetString()) == "least_request" ? Balance::LeastRequest : Balance::RoundRobin;
+        }
+        out.keepalive = u64(u, "keepalive", out.keepalive);
+        out.connect_timeout = dur(u, "connect_timeout", out.connect_timeout);
+        out.response_timeout = dur(u, "response_timeout", out.response_timeout);
+        out.idle_timeout = dur(u, "idle_timeout", out.idle_timeout);
+        out.fail_timeout = dur(u, "fail_timeout", out.fail_timeout);
+        out.retries = static_cast<int>(u64(u, "retries", out.retries));
+        out.max_fails = static_cast<int>(u64(u, "max_fails", out.max_fails));
+        cfg->upstreams.push_back(std::move(out));
+      }
+    } else {
+      error("", "at least one upstream is required (key 'upstreams')");
+    }
+
+    if (auto* arr = member(root_, "routes")) {
+      for (rapidjson::SizeType i = 0; i < arr->Size(); ++i) {
+        const Value& r = (*arr)[i];
+        std::string ptr = "/routes/" + std::to_string(i);
+        Route out;
+        out.name = str(r, "name", "route" + std::to_string(i));
+        out.prefix = str(r, "prefix", "/");
+        out.strip_prefix = member(r, "strip_prefix") && r["strip_prefix"].GetBool();
+        if (auto* h = member(r, "hosts")) {
+          for (const auto& v : h->GetArray()) out.hosts.push_back(toLower(v.GetString()));
+        }
+        if (auto* m = member(r, "methods")) {
+          for (const auto& v : m->GetArray()) out.methods.emplace_back(v.GetString());
+        }
+        std::string up = r["upstream"].GetString();
+        if (auto it = upstream_index.find(up); it != upstream_index.end()) {
+          out.upstream = it->second;
+        } else {
+          error(ptr + "/upstream", "no upstream named '" + up + "'");
+        }
+        cfg->routes.push_back(std::move(out));
+      }
+    } else {
+      error("", "at least one route is required (key 'routes')");
+    }
+
+    if (auto* arr = member(root_, "trusted_proxies")) {
+      for (rapidjson::SizeType i = 0; i < arr->Size(); ++i) {
+        auto c = Cidr::parse((*arr)[i].GetString());
+        if (!c) {
+          error("/trusted_proxies/" + std::to_string(i), "not an IP address or CIDR range");
+          continue;
+        }
+        cfg->trusted_proxies.push_back(*c);
+      }
+    }
+    if (auto* f = member(root_, "forwarded")) {
+      cfg->forwarded_rfc7239 = member(*f, "rfc7239") && (*f)["rfc7239"].GetBool();
+      cfg->request_id_header = str(*f, "request_id_header", cfg->request_id_header);
+    }
+    if (auto* l = member(root_, "logs")) {
+      cfg->logs.access = str(*l, "access", cfg->logs.access);
+      cfg->logs.error = str(*l, "error", cfg->logs.error);
+      cfg->logs.level = str(*l, "level", cfg->logs.level);
+      if (str(*l, "access_format", "combined") == "json") cfg->logs.access_format = AccessFormat::Json;
+    }
+
+    LoadResult result;
+    result.errors = std::move(errors_);
+    if (result.errors.empty()) result.config = std::move(cfg);
+    return result;
+  }
+
+ private:
+  static const Value* member(const Value& obj, const char* name) {
+    auto it = obj.FindMember(name);
+    return it == obj.MemberEnd() ? nullptr : &it->value;
+  }
+  static std::string str(const Value& obj, const char* name, const std::string& dflt) {
+    const Value* v = member(obj, name);
+    return v ? std::string(v->GetString(), v->GetStringLength()) : dflt;
+  }
+  static uint64_t u64(const Value& obj, const char* name, uint64_t dflt) {
+    const Value* v = member(obj, name);
+    return v ? v->GetUint64() : dflt;
+  }
+  static Millis dur(const Value& obj, const char* name, Millis dflt) {
+    const Value* v = member(obj, name);
+    if (!v) return dflt;
+    return parseDuration(v->GetString()).value_or(dflt);  // the schema already checked the pattern
+  }
+  void error(const std::string& ptr, const std::string& msg) {
+    errors_.push_back({source_, lineOf(ptr), ptr, msg});
+  }
+  int lineOf(std::string ptr) const {
+    while (true) {
+      if (auto it = lines_.find(ptr); it != lines_.end()) return it->second;
+      size_t slash = ptr.rfind('/');
+      if (slash == std::string::npos) return 0;
+      ptr.resize(slash);
+    }
+  }
+
+  const Value& root_;
+  const std::string& source_;
+  const std::map<std::string, int>& lines_;
+  std::vector<ConfigError> errors_;
+};
+
+}  // namespace
+
+LoadResult loadConfigText(const std::string& text, const std::string& source) {
+  LoadResult result;
+  YAML::Node node;
+  try {
+    node = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    result.errors.push_back({source, e.mark.line >= 0 ? e.mark.line + 1 : 0, "", e.msg});
+    return result;
+  }
+  Document doc;
+  std::map<std::string, int> lines;
+  std::string why;
+  try {
+    if (!YamlToJson(doc, lines).convert(node, doc, "", &why)) {
+      result.errors.push_back({source, 0, "", why});
+      return result;
+    }
+  } catch (const YAML::Exception& e) {
+    result.errors.push_back({source, e.mark.line >= 0 ? e.mark.line + 1 : 0, "", e.msg});
+    return result;
+  }
+  if (!doc.IsObject()) {
+    result.errors.push_back({source, 1, "", "the configuration must be a mapping (YAML) or an object (JSON)"});
+    return result;
+  }
+
+  valijson::Validator validator;
+  valijson::ValidationResults vr;
+  valijson::adapters::RapidJsonAdapter adapter(doc);
+  if (!validator.validate(compiledSchema(), adapter, &vr)) {
+    std::set<std::string> seen;
+    valijson::ValidationResults::Error e;
+    while (vr.popError(e)) {
+      std::string ptr = contextToPointer(e.context);
+      std::string msg = friendlyMessage(e.description);
+      if (!seen.insert(ptr + msg).second) continue;
+      int line = 0;
+      for (std::string p = ptr;; p.resize(p.rfind('/'))) {
+        if (auto it = lines.find(p); it != lines.end()) {
+          line = it->second;
+          break;
+        }
+        if (p.empty()) break;
+      }
+      result.errors.push_back({source, line, ptr, msg});
+    }
+    return result;
+  }
+  return Builder(doc, source, lines).build();
+}
+
+LoadResult loadConfigFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    LoadResult r;
+    r.errors.push_back({path, 0, "", std::string("cannot read file: ") + strerror(errno)});
+    return r;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return loadConfigText(ss.str(), path);
+}
+
+}  // namespace gw::config

@@ -1,0 +1,60 @@
+#include "core/dispatcher.h"
+
+namespace gw {
+
+Dispatcher::Dispatcher(event_base* base) : base_(base) {
+  deferred_ev_ = event_new(base_, -1, 0, &Dispatcher::onDeferred, this);
+}
+
+Dispatcher::~Dispatcher() {
+  clearDeferred();
+  event_free(deferred_ev_);
+}
+
+void Dispatcher::deferredDelete(DeletablePtr obj) {
+  if (!obj) return;
+  to_delete_.push_back(std::move(obj));
+  event_active(deferred_ev_, EV_TIMEOUT, 0);
+}
+
+void Dispatcher::post(std::function<void()> fn) {
+  posted_.push_back(std::move(fn));
+  event_active(deferred_ev_, EV_TIMEOUT, 0);
+}
+
+void Dispatcher::clearDeferred() {
+  // Destructors and posted functions may queue more work: loop until quiet.
+  while (!to_delete_.empty() || !posted_.empty()) {
+    auto fns = std::move(posted_);
+    posted_.clear();
+    for (auto& fn : fns) fn();
+    auto objs = std::move(to_delete_);
+    to_delete_.clear();
+    objs.clear();
+  }
+}
+
+void Dispatcher::onDeferred(evutil_socket_t, short, void* arg) {
+  static_cast<Dispatcher*>(arg)->clearDeferred();
+}
+
+Timer::Timer(Dispatcher& d, std::function<void()> cb) : cb_(std::move(cb)) {
+  ev_ = evtimer_new(d.base(), &Timer::onFire, this);
+}
+
+Timer::~Timer() { event_free(ev_); }
+
+void Timer::enable(Millis after) {
+  timeval tv;
+  tv.tv_sec = after.count() / 1000;
+  tv.tv_usec = (after.count() % 1000) * 1000;
+  evtimer_add(ev_, &tv);
+}
+
+void Timer::disable() { evtimer_del(ev_); }
+
+bool Timer::enabled() const { return evtimer_pending(ev_, nullptr) != 0; }
+
+void Timer::onFire(evutil_socket_t, short, void* arg) { static_cast<Timer*>(arg)->cb_(); }
+
+}  // namespace gw

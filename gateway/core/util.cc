@@ -1,0 +1,127 @@
+#include "core/util.h"
+
+#include <sys/random.h>
+
+#include <cstdio>
+#include <ctime>
+#include <random>
+
+namespace gw {
+
+namespace {
+inline char lowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+}  // namespace
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (lowerAscii(a[i]) != lowerAscii(b[i])) return false;
+  }
+  return true;
+}
+
+std::string toLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = lowerAscii(c);
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+std::optional<uint64_t> parseUint(std::string_view s) {
+  if (s.empty() || s.size() > 19) return std::nullopt;
+  uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return v;
+}
+
+std::optional<Millis> parseDuration(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+  auto n = parseUint(s.substr(0, i));
+  if (!n || *n > 1000000000ULL) return std::nullopt;
+  std::string_view unit = s.substr(i);
+  if (unit == "ms") return Millis(*n);
+  if (unit == "s" || unit.empty()) return Millis(*n * 1000);
+  if (unit == "m") return Millis(*n * 60 * 1000);
+  if (unit == "h") return Millis(*n * 3600 * 1000);
+  return std::nullopt;
+}
+
+std::string randomRequestId() {
+  thread_local std::mt19937_64 rng = [] {
+    uint64_t seed[2] = {0, 0};
+    if (getrandom(seed, sizeof(seed), 0) != sizeof(seed)) {
+      seed[0] = static_cast<uint64_t>(Clock::now().time_since_epoch().count());
+    }
+    std::seed_seq seq{seed[0], seed[1]};
+    return std::mt19937_64(seq);
+  }();
+  static const char kHex[] = "0123456789abcdef";
+  std::string out(32, '0');
+  for (int half = 0; half < 2; ++half) {
+    uint64_t v = rng();
+    for (int i = 0; i < 16; ++i) {
+      out[half * 16 + i] = kHex[v & 15];
+      v >>= 4;
+    }
+  }
+  return out;
+}
+
+void jsonEscape(std::string& out, std::string_view s) {
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          char buf[8];
+          snprintf(buf, sizeof(buf), "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+}
+
+void logEscape(std::string& out, std::string_view s) {
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || c >= 0x7f) {
+      char buf[8];
+      snprintf(buf, sizeof(buf), "\\x%02X", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+}
+
+std::string_view httpDate() {
+  thread_local time_t cached_sec = 0;
+  thread_local char buf[64];
+  time_t now = time(nullptr);
+  if (now != cached_sec) {
+    tm t;
+    gmtime_r(&now, &t);
+    strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S GMT", &t);
+    cached_sec = now;
+  }
+  return buf;
+}
+
+}  // namespace gw

@@ -1,0 +1,36 @@
+#pragma once
+// Small string, time and randomness helpers shared by every module. All functions are
+// thread-safe; none allocate unless they return a std::string.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace gw {
+
+using Clock = std::chrono::steady_clock;
+using Millis = std::chrono::milliseconds;
+
+bool iequals(std::string_view a, std::string_view b);
+// ASCII lower-casing (header names, hosts).
+std::string toLower(std::string_view s);
+std::string_view trim(std::string_view s);  // strips SP and HTAB (OWS)
+
+// "250ms", "10s", "2m", "1h" → milliseconds. Plain integers are seconds.
+std::optional<Millis> parseDuration(std::string_view s);
+// Parses a decimal without sign, overflow or junk.
+std::optional<uint64_t> parseUint(std::string_view s);
+
+// 32 lowercase hex characters from a per-thread CSPRNG-seeded generator.
+std::string randomRequestId();
+
+// Appends s to out as the inside of a JSON string (quotes not included).
+void jsonEscape(std::string& out, std::string_view s);
+// Appends s for a quoted field of a text log: '"' and '\\' escaped, bytes < 0x20 or >= 0x7f as \xHH.
+void logEscape(std::string& out, std::string_view s);
+
+// IMF-fixdate for the Date header, cached per second per thread.
+std::string_view httpDate();
+
+}  // namespace gw

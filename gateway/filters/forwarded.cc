@@ -1,0 +1,85 @@
+#include "filters/forwarded.h"
+
+#include "core/util.h"
+
+namespace gw::filters {
+
+bool ForwardedConfig::isTrusted(const SocketAddress& a) const {
+  for (const auto& c : trusted) {
+    if (c.contains(a)) return true;
+  }
+  return false;
+}
+
+namespace {
+// An X-Forwarded-For element: "1.2.3.4", "1.2.3.4:5678", "::1", "[::1]:5678".
+std::optional<SocketAddress> parseXffElement(std::string_view e) {
+  if (auto a = SocketAddress::parseIp(e)) return a;
+  if (auto a = SocketAddress::parseNumeric(e); a && a->family() != AF_UNIX) return a;
+  return std::nullopt;
+}
+bool validProto(std::string_view p) { return p == "http" || p == "https"; }
+}  // namespace
+
+std::string clientFromXff(std::string_view xff, const std::string& peer_ip, const ForwardedConfig& cfg) {
+  std::string client = peer_ip;
+  auto items = http::splitList(xff);
+  for (size_t i = items.size(); i-- > 0;) {
+    auto addr = parseXffElement(items[i]);
+    if (!addr) break;  // garbage: stop at the last address we could trust
+    client = addr->ip();
+    if (!cfg.isTrusted(*addr)) break;
+  }
+  return client;
+}
+
+std::string forwardedNode(const std::string& ip) {
+  if (ip.find(':') != std::string::npos) return "\"[" + ip + "]\"";
+  return ip;
+}
+
+http::FilterStatus ForwardedFilter::onRequestHeaders(http::RequestHead& head, bool) {
+  http::StreamInfo& si = callbacks().streamInfo();
+  const std::string peer_ip = si.peer.ip();
+  const bool trusted = si.peer.family() != AF_UNIX && cfg_->isTrusted(si.peer);
+  si.peer_trusted = trusted;
+  auto& h = head.headers;
+
+  std::string xff_in, proto = head.scheme, host = head.authority, port = std::to_string(si.local_port), fwd_in;
+  if (trusted) {
+    xff_in = h.getCombined("x-forwarded-for");
+    si.client_address = clientFromXff(xff_in, peer_ip, *cfg_);
+    if (const std::string* p = h.get("x-forwarded-proto"); p && validProto(toLower(trim(*p)))) proto = toLower(trim(*p));
+    if (const std::string* v = h.get("x-forwarded-host"); v && !v->empty()) host = *v;
+    if (const std::string* v = h.get("x-forwarded-port"); v && parseUint(trim(*v)) && *parseUint(trim(*v)) <= 65535) {
+      port = std::string(trim(*v));
+    }
+    fwd_in = h.getCombined("forwarded");
+  } else {
+    si.client_address = peer_ip;
+  }
+  for (const char* name : {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port",
+                           "x-real-ip", "forwarded"}) {
+    h.remove(name);
+  }
+  h.add("X-Forwarded-For", xff_in.empty() ? peer_ip : xff_in + ", " + peer_ip);
+  h.add("X-Forwarded-Proto", proto);
+  if (!host.empty()) h.add("X-Forwarded-Host", host);
+  h.add("X-Forwarded-Port", port);
+  if (cfg_->rfc7239) {
+    std::string element = "for=" + forwardedNode(peer_ip);
+    if (!head.authority.empty()) {
+      element += ";host=\"";
+      for (char c : head.authority) {
+        if (c == '"' || c == '\\') element += '\\';
+        element += c;
+      }
+      element += '"';
+    }
+    element += ";proto=" + head.scheme;
+    h.add("Forwarded", fwd_in.empty() ? element : fwd_in + ", " + element);
+  }
+  return http::FilterStatus::Continue;
+}
+
+}  // namespace gw::filters

@@ -1,0 +1,39 @@
+#pragma once
+// Forwarded-header handling with a trusted-proxy model (nginx realip_recursive semantics).
+//  - From an untrusted peer, incoming X-Forwarded-For/-Proto/-Host/-Port, X-Real-IP and
+//    Forwarded are removed: the peer itself is the client.
+//  - From a trusted peer they are kept, and the client is found by walking X-Forwarded-For from
+//    the right past trusted hops.
+//  - Toward the upstream: X-Forwarded-For (appended), X-Forwarded-Proto/Host/Port, and, when
+//    enabled, an RFC 7239 Forwarded element.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "http/filter.h"
+
+namespace gw::filters {
+
+struct ForwardedConfig {
+  std::vector<Cidr> trusted;
+  bool rfc7239 = false;
+  bool isTrusted(const SocketAddress& a) const;
+};
+
+// Pure function behind the filter (unit-tested and fuzzed): the client address found by walking
+// `xff` (a combined X-Forwarded-For value) from the right, starting from a trusted `peer_ip`.
+std::string clientFromXff(std::string_view xff, const std::string& peer_ip, const ForwardedConfig& cfg);
+// An RFC 7239 node: IPv6 is bracketed and quoted ("[2001:db8::1]").
+std::string forwardedNode(const std::string& ip);
+
+class ForwardedFilter : public http::StreamFilter {
+ public:
+  explicit ForwardedFilter(std::shared_ptr<const ForwardedConfig> cfg) : cfg_(std::move(cfg)) {}
+  http::FilterStatus onRequestHeaders(http::RequestHead& head, bool end_stream) override;
+
+ private:
+  std::shared_ptr<const ForwardedConfig> cfg_;
+};
+
+}  // namespace gw::filters

@@ -1,0 +1,63 @@
+#pragma once
+// The seam between protocol codecs and the protocol-neutral stream (h2o's generator/ostream
+// split): a codec turns bytes into RequestDecoder calls and implements ResponseEncoder for each
+// stream it created. Codecs know nothing about filters or upstreams.
+#include <event2/buffer.h>
+
+#include <memory>
+#include <string_view>
+
+#include "core/dispatcher.h"
+#include "http/message.h"
+#include "http/stream_info.h"
+
+namespace gw::http {
+
+// Downstream side of one stream, implemented by the codec. Valid until the stream is destroyed.
+class ResponseEncoder {
+ public:
+  virtual ~ResponseEncoder() = default;
+  virtual void encode100Continue() = 0;
+  virtual void encodeHeaders(const ResponseHead& head, bool end_stream) = 0;
+  // Moves all of `data` out (no copy). `end_stream` completes the response.
+  virtual void encodeData(evbuffer* data, bool end_stream) = 0;
+  // Backpressure toward the client: stop (true) / resume (false) delivering request body.
+  virtual void readDisable(bool disable) = 0;
+  // Aborts the response mid-way (the client must see a truncated message, never a complete one).
+  virtual void resetStream() = 0;
+  // Asks the codec to close the connection once this response is done.
+  virtual void closeAfterResponse() = 0;
+};
+
+// Implemented by the stream. The codec calls it in order: decodeHeaders, decodeData*.
+class RequestDecoder : public Deletable {
+ public:
+  virtual void decodeHeaders(RequestHeadPtr head, bool end_stream) = 0;
+  // `data` is drained by the callee (moved on or buffered).
+  virtual void decodeData(evbuffer* data, bool end_stream) = 0;
+  // The downstream went away or broke the protocol mid-stream: abort everything, send nothing.
+  virtual void onResetStream() = 0;
+  // The encoder's output buffer crossed its high / low watermark.
+  virtual void onAboveWriteHighWatermark() = 0;
+  virtual void onBelowWriteLowWatermark() = 0;
+  virtual StreamInfo& streamInfo() = 0;
+};
+using RequestDecoderPtr = std::unique_ptr<RequestDecoder>;
+
+// Facts about the downstream connection a stream arrived on.
+struct ConnectionInfo {
+  uint64_t id = 0;
+  SocketAddress peer;
+  uint16_t local_port = 0;
+  bool tls = false;
+};
+
+class ServerConnectionCallbacks {
+ public:
+  virtual ~ServerConnectionCallbacks() = default;
+  virtual RequestDecoderPtr newStream(ResponseEncoder& encoder, const ConnectionInfo& conn) = 0;
+  // A request refused by the codec before a stream existed (malformed head): for the access log.
+  virtual void onProtocolError(const StreamInfo& info) = 0;
+};
+
+}  // namespace gw::http

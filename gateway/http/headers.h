@@ -1,0 +1,52 @@
+#pragma once
+// HeaderMap: an ordered list of header fields as received (order and duplicates kept, names
+// in their original case); lookups are ASCII case-insensitive. Owned by a request or response
+// head; not thread-safe (one stream, one thread).
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace gw::http {
+
+struct HeaderField {
+  std::string name;
+  std::string value;
+};
+
+class HeaderMap {
+ public:
+  void add(std::string_view name, std::string_view value) { fields_.push_back({std::string(name), std::string(value)}); }
+  // Replaces every field of that name by one field with this value (appended if absent).
+  void set(std::string_view name, std::string_view value);
+  // Removes every field with that name; returns how many were removed.
+  size_t remove(std::string_view name);
+  // First value with that name, or nullptr.
+  const std::string* get(std::string_view name) const;
+  size_t count(std::string_view name) const;
+  // All values of that name joined with ", " (RFC 9110 §5.3 field combining).
+  std::string getCombined(std::string_view name) const;
+
+  const std::vector<HeaderField>& fields() const { return fields_; }
+  std::vector<HeaderField>& fields() { return fields_; }
+  size_t size() const { return fields_.size(); }
+  bool empty() const { return fields_.empty(); }
+
+ private:
+  std::vector<HeaderField> fields_;
+};
+
+// RFC 9110 token characters (field names, methods).
+bool isTokenChar(unsigned char c);
+bool isValidFieldName(std::string_view name);
+// Field values: no CR, LF, NUL or other CTLs except HTAB (header-injection refusal).
+bool isValidFieldValue(std::string_view value);
+
+// Removes hop-by-hop fields (RFC 9110 §7.6.1): Connection and every field it names, Keep-Alive,
+// TE, Transfer-Encoding, Upgrade, Proxy-Connection, Trailer. Content-Length is left alone.
+void removeHopByHop(HeaderMap& headers);
+
+// Splits a comma-separated list, trimming OWS and skipping empty elements.
+std::vector<std::string_view> splitList(std::string_view value);
+
+}  // namespace gw::http

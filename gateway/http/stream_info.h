@@ -1,0 +1,38 @@
+#pragma once
+// Per-stream facts gathered along the pipeline, read by the access log at the end.
+// Owned by the stream; filters get a reference valid until onStreamComplete returns.
+#include <cstdint>
+#include <string>
+
+#include "core/address.h"
+#include "core/util.h"
+
+namespace gw::config {
+struct Route;
+}
+
+namespace gw::http {
+
+struct StreamInfo {
+  Clock::time_point start = Clock::now();
+  SocketAddress peer;          // the TCP peer (may be a trusted proxy)
+  std::string client_address;  // the real client, after trusted-proxy resolution
+  uint16_t local_port = 0;
+  bool peer_trusted = false;
+  std::string protocol = "HTTP/1.1";
+  std::string method;
+  std::string target;  // path + query, as received
+  std::string host;
+  std::string request_id;
+  std::string referer;
+  std::string user_agent;
+  int status = 0;                 // 0 = no response was sent (connection closed first)
+  uint64_t request_body_bytes = 0;
+  uint64_t response_body_bytes = 0;
+  const config::Route* route = nullptr;
+  std::string upstream_address;   // every server tried, comma-separated, like nginx $upstream_addr
+  int64_t upstream_time_us = -1;  // from the first upstream attempt to response head; -1 = none
+  std::string details;            // why the gateway answered or reset: a stable code
+};
+
+}  // namespace gw::http

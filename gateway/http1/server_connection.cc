@@ -1,0 +1,730 @@
+#include "http1/server_connection.h"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/counters.h"
+#include "core/log.h"
+#include "http/problem.h"
+#include "http1/head_scan.h"
+
+namespace gw::http1 {
+
+namespace {
+
+ServerConnection* self(http_parser* p) { return static_cast<ServerConnection*>(p->data); }
+
+const http_parser_settings& parserSettings() {
+  static const http_parser_settings s = [] {
+    http_parser_settings st;
+    http_parser_settings_init(&st);
+    st.on_message_begin = [](http_parser* p) { return self(p)->onMessageBegin(); };
+    st.on_url = [](http_parser* p, const char* at, size_t len) { return self(p)->onUrl(at, len); };
+    st.on_header_field = [](http_parser* p, const char* at, size_t len) { return self(p)->onHeaderField(at, len); };
+    st.on_header_value = [](http_parser* p, const char* at, size_t len) { return self(p)->onHeaderValue(at, len); };
+    st.on_headers_complete = [](http_parser* p) { return self(p)->onHeadersComplete(); };
+    st.on_body = [](http_parser* p, const char* at, size_t len) { return self(p)->onBody(at, len); };
+    st.on_message_complete = [](http_parser* p) { return self(p)->onMessageComplete(); };
+    return st;
+  }();
+  return s;
+}
+
+// Maps http_parser's own errors onto the answer a client should get.
+std::pair<int, const char*> mapParserError(http_errno err) {
+  switch (err) {
+    case HPE_INVALID_TRANSFER_ENCODING: return {501, "unsupported_transfer_coding"};
+    case HPE_UNEXPECTED_CONTENT_LENGTH: return {400, "conflicting_framing"};
+    case HPE_INVALID_CONTENT_LENGTH: return {400, "invalid_content_length"};
+    case HPE_INVALID_CHUNK_SIZE: return {400, "invalid_chunk_size"};
+    case HPE_HEADER_OVERFLOW: return {431, "header_section_too_large"};
+    case HPE_INVALID_VERSION: return {400, "invalid_version"};
+    case HPE_INVALID_METHOD: return {400, "invalid_method"};
+    case HPE_INVALID_URL: return {400, "invalid_request_target"};
+    case HPE_INVALID_HEADER_TOKEN: return {400, "invalid_header"};
+    case HPE_LF_EXPECTED: return {400, "malformed_head"};
+    default: return {400, "malformed_request"};
+  }
+}
+
+bool validAuthority(std::string_view host) {
+  if (host.empty() || host.size() > 255) return false;
+  for (unsigned char c : host) {
+    if (!(isalnum(c) || c == '-' || c == '.' || c == ':' || c == '[' || c == ']' || c == '_')) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+ServerConnection::ServerConnection(Dispatcher& dispatcher, evutil_socket_t fd, const http::ConnectionInfo& info,
+                                   const ServerSettings& settings, http::ServerConnectionCallbacks& callbacks,
+                                   ConnectionOwner& owner)
+    : dispatcher_(dispatcher),
+      info_(info),
+      settings_(settings),
+      callbacks_(callbacks),
+      owner_(owner),
+      body_buf_(evbuffer_new()),
+      timer_(dispatcher, [this] { onTimer(); }) {
+  process_ev_ = event_new(dispatcher.base(), -1, 0, [](evutil_socket_t, short, void* arg) {
+    static_cast<ServerConnection*>(arg)->process();
+  }, this);
+  bev_ = bufferevent_socket_new(dispatcher.base(), fd, BEV_OPT_CLOSE_ON_FREE);
+  bufferevent_setcb(bev_, &ServerConnection::onReadCb, &ServerConnection::onWriteCb, &ServerConnection::onEventCb, this);
+  // Input is bounded: a head may use max_header_bytes; a body streams through `buffer_bytes`.
+  size_t read_high = std::max(settings.limits.max_header_bytes + 1024, settings.limits.buffer_bytes);
+  bufferevent_setwatermark(bev_, EV_READ, 0, read_high);
+  bufferevent_setwatermark(bev_, EV_WRITE, settings.limits.buffer_bytes / 4, 0);
+  timeval send_timeout{static_cast<time_t>(settings.timeouts.send.count() / 1000),
+                       static_cast<suseconds_t>((settings.timeouts.send.count() % 1000) * 1000)};
+  bufferevent_set_timeouts(bev_, nullptr, &send_timeout);
+  bufferevent_enable(bev_, EV_READ | EV_WRITE);
+  http_parser_init(&parser_, HTTP_REQUEST);
+  parser_.data = this;
+  timer_.enable(settings.timeouts.client_header);  // an idle new connection is closed quietly
+}
+
+ServerConnection::~ServerConnection() {
+  if (stream_) {
+    stream_->onResetStream();
+    stream_.reset();
+  }
+  if (bev_) bufferevent_free(bev_);
+  event_free(process_ev_);
+  evbuffer_free(body_buf_);
+}
+
+void ServerConnection::onReadCb(bufferevent*, void* arg) { static_cast<ServerConnection*>(arg)->onRead(); }
+void ServerConnection::onWriteCb(bufferevent*, void* arg) { static_cast<ServerConnection*>(arg)->onWrite(); }
+void ServerConnection::onEventCb(bufferevent*, short what, void* arg) {
+  static_cast<ServerConnection*>(arg)->onEvent(what);
+}
+
+void ServerConnection::onRead() {
+  if (closed_) return;
+  if (lingering_) {
+    evbuffer* in = bufferevent_get_input(bev_);
+    evbuffer_drain(in, evbuffer_get_length(in));
+    return;
+  }
+  process();
+}
+
+void ServerConnection::process() {
+  while (!closed_ && !closing_after_flush_) {
+    evbuffer* in = bufferevent_get_input(bev_);
+    if (state_ == State::AwaitHead) {
+      if (stream_ || evbuffer_get_length(in) == 0) return;  // pipelined: wait for the response
+      if (!parseHead(in)) return;
+    } else if (state_ == State::Body) {
+      if (read_disabled_ || !parseBody(in)) return;
+    } else {
+      return;
+    }
+  }
+}
+
+bool ServerConnection::parseHead(evbuffer* in) {
+  // RFC 9112 §2.2: a server SHOULD ignore at least one empty line before the request-line.
+  for (int i = 0; i < 4 && evbuffer_get_length(in) >= 2; ++i) {
+    char two[2];
+    evbuffer_copyout(in, two, 2);
+    if (two[0] != '\r' || two[1] != '\n') break;
+    evbuffer_drain(in, 2);
+  }
+  size_t avail = evbuffer_get_length(in);
+  if (avail == 0) return false;
+  if (!head_timer_armed_) {
+    timer_.enable(settings_.timeouts.client_header);  // from the first byte; not extended by more
+    head_timer_armed_ = true;
+  }
+  const size_t limit = settings_.limits.max_header_bytes;
+  const size_t max_uri = settings_.limits.max_uri_bytes;
+  evbuffer_ptr end = evbuffer_search(in, "\r\n\r\n", 4, nullptr);
+  if (end.pos < 0 || static_cast<size_t>(end.pos) + 4 > limit) {
+    size_t n = std::min(avail, limit + 1);
+    std::string_view partial(reinterpret_cast<const char*>(evbuffer_pullup(in, n)), n);
+    HeadScan r = scanPartialHead(partial, max_uri);
+    if (r == HeadScan::UriTooLong) {
+      sendError(414, "uri_too_long", "the request-target exceeds " + std::to_string(max_uri) + " bytes");
+    } else if (r != HeadScan::Ok) {
+      sendError(400, headScanCode(r), "malformed request head");
+    } else if (avail > limit) {
+      if (partial.find('\n') == std::string_view::npos && partial.size() > max_uri) {
+        sendError(414, "uri_too_long", "the request-target exceeds " + std::to_string(max_uri) + " bytes");
+      } else {
+        sendError(431, "header_section_too_large",
+                  "the request head exceeds " + std::to_string(limit) + " bytes");
+      }
+    }
+    return false;
+  }
+  const size_t head_len = static_cast<size_t>(end.pos) + 4;
+  const char* data = reinterpret_cast<const char*>(evbuffer_pullup(in, head_len));
+  HeadScan r = scanHead(std::string_view(data, head_len), max_uri);
+  if (r == HeadScan::UriTooLong) {
+    sendError(414, "uri_too_long", "the request-target exceeds " + std::to_string(max_uri) + " bytes");
+    return false;
+  }
+  if (r != HeadScan::Ok) {
+    sendError(400, headScanCode(r), "malformed request head");
+    return false;
+  }
+
+  http_parser_pause(&parser_, 0);
+  size_t n = http_parser_execute(&parser_, &parserSettings(), data, head_len);
+  http_errno err = HTTP_PARSER_ERRNO(&parser_);
+  if (error_status_ != 0) {
+    sendError(error_status_, error_code_, error_detail_);
+    return false;
+  }
+  if ((err != HPE_OK && err != HPE_PAUSED) || !head_ || (n != head_len && !message_complete_)) {
+    auto [status, code] = mapParserError(err);
+    sendError(status, code, http_errno_description(err));
+    return false;
+  }
+  evbuffer_drain(in, head_len);
+  timer_.disable();
+  head_timer_armed_ = false;
+  ++requests_;
+  GW_INC(downstream_rq_total);
+  keepalive_ = http_should_keep_alive(&parser_) != 0;
+  if (settings_.limits.max_requests_per_connection && requests_ >= settings_.limits.max_requests_per_connection) {
+    keepalive_ = false;
+  }
+  state_ = message_complete_ ? State::RequestComplete : State::Body;
+  if (state_ == State::Body) timer_.enable(settings_.timeouts.client_body);
+
+  stream_ = callbacks_.newStream(*this, info_);
+  http::RequestDecoder* stream = stream_.get();
+  stream->decodeHeaders(std::move(head_), message_complete_);
+  return !closed_;
+}
+
+bool ServerConnection::parseBody(evbuffer* in) {
+  bool progressed = false;
+  http_parser_pause(&parser_, 0);
+  while (!message_complete_ && evbuffer_get_length(in) > 0) {
+    evbuffer_iovec v;
+    if (evbuffer_peek(in, -1, nullptr, &v, 1) < 1) break;
+    size_t n = http_parser_execute(&parser_, &parserSettings(), static_cast<const char*>(v.iov_base), v.iov_len);
+    evbuffer_drain(in, n);
+    progressed = progressed || n > 0;
+    http_errno err = HTTP_PARSER_ERRNO(&parser_);
+    if (error_status_ != 0 || (err != HPE_OK && err != HPE_PAUSED)) {
+      int status = error_status_;
+      const char* code = error_code_;
+      std::string detail = error_detail_;
+      if (status == 0) {
+        std::tie(status, code) = mapParserError(err);
+        detail = http_errno_description(err);
+      }
+      if (stream_) {
+        stream_->streamInfo().request_body_bytes = body_bytes_;
+      }
+      sendError(status, code, detail);
+      return false;
+    }
+    if (n < v.iov_len && !message_complete_) break;
+  }
+  if (!progressed && !message_complete_) return false;
+  if (message_complete_) {
+    state_ = State::RequestComplete;
+    timer_.disable();
+  } else {
+    timer_.enable(settings_.timeouts.client_body);  // idle timer: re-armed on progress
+  }
+  if (!stream_) {
+    evbuffer_drain(body_buf_, evbuffer_get_length(body_buf_));
+    return !message_complete_;
+  }
+  if (evbuffer_get_length(body_buf_) > 0 || message_complete_) {
+    stream_->streamInfo().request_body_bytes = body_bytes_;
+    stream_->decodeData(body_buf_, message_complete_);
+  }
+  return !closed_ && !message_complete_;
+}
+
+int ServerConnection::onMessageBegin() {
+  head_ = std::make_unique<http::RequestHead>();
+  url_.clear();
+  field_.clear();
+  value_.clear();
+  last_was_value_ = false;
+  in_trailers_ = false;
+  header_count_ = 0;
+  message_complete_ = false;
+  body_bytes_ = 0;
+  error_status_ = 0;
+  error_code_ = nullptr;
+  return 0;
+}
+
+int ServerConnection::onUrl(const char* at, size_t len) {
+  url_.append(at, len);
+  return 0;
+}
+
+int ServerConnection::onHeaderField(const char* at, size_t len) {
+  if (last_was_value_ && !commitHeader()) return -1;
+  last_was_value_ = false;
+  field_.append(at, len);
+  return 0;
+}
+
+int ServerConnection::onHeaderValue(const char* at, size_t len) {
+  last_was_value_ = true;
+  value_.append(at, len);
+  return 0;
+}
+
+void ServerConnection::setParserError(int status, const char* code, std::string detail) {
+  if (error_status_ != 0) return;
+  error_status_ = status;
+  error_code_ = code;
+  error_detail_ = std::move(detail);
+}
+
+bool ServerConnection::commitHeader() {
+  if (field_.empty() && value_.empty()) return true;
+  if (in_trailers_) {  // request trailers are read and dropped (never forwarded)
+    field_.clear();
+    value_.clear();
+    return true;
+  }
+  if (++header_count_ > settings_.limits.max_headers) {
+    setParserError(431, "too_many_headers",
+                   "more than " + std::to_string(settings_.limits.max_headers) + " header fields");
+    return false;
+  }
+  std::string_view value = trim(value_);
+  if (!http::isValidFieldName(field_)) {
+    setParserError(400, "invalid_header_name", "a header field name is not a token");
+    return false;
+  }
+  if (!http::isValidFieldValue(value)) {
+    setParserError(400, "invalid_header_value", "a header field value holds control characters");
+    return false;
+  }
+  head_->headers.add(field_, value);
+  field_.clear();
+  value_.clear();
+  return true;
+}
+
+int ServerConnection::onHeadersComplete() {
+  if (last_was_value_ && !commitHeader()) return -1;
+  last_was_value_ = false;
+  in_trailers_ = true;
+  http::RequestHead& h = *head_;
+  h.version_major = parser_.http_major;
+  h.version_minor = parser_.http_minor;
+  if (parser_.http_major != 1 || parser_.http_minor > 1) {
+    setParserError(505, "http_version_not_supported", "only HTTP/1.0 and HTTP/1.1 are served on this port");
+    return -1;
+  }
+  if (parser_.method == HTTP_CONNECT) {
+    setParserError(501, "method_not_supported", "CONNECT is not supported");
+    return -1;
+  }
+  h.method = http_method_str(static_cast<http_method>(parser_.method));
+  head_request_ = parser_.method == HTTP_HEAD;
+
+  // Request target: origin-form, absolute-form, or asterisk-form for OPTIONS.
+  if (url_ == "*" && parser_.method == HTTP_OPTIONS) {
+    h.path = "*";
+  } else {
+    http_parser_url u;
+    http_parser_url_init(&u);
+    if (http_parser_parse_url(url_.data(), url_.size(), 0, &u) != 0) {
+      setParserError(400, "invalid_request_target", "the request-target cannot be parsed");
+      return -1;
+    }
+    if (u.field_set & (1 << UF_FRAGMENT)) {
+      setParserError(400, "invalid_request_target", "a request-target never carries a fragment");
+      return -1;
+    }
+    auto field = [&](int f) {
+      return std::string_view(url_.data() + u.field_data[f].off, u.field_data[f].len);
+    };
+    if (u.field_set & (1 << UF_HOST)) {
+      // absolute-form: its authority replaces Host (RFC 9112 §3.2.2)
+      std::string authority(field(UF_HOST));
+      if (authority.find(':') != std::string::npos) authority = "[" + authority + "]";
+      if (u.field_set & (1 << UF_PORT)) authority += ":" + std::string(field(UF_PORT));
+      h.headers.set("Host", authority);
+    }
+    h.path = (u.field_set & (1 << UF_PATH)) ? std::string(field(UF_PATH)) : "/";
+    if (h.path.empty() || h.path[0] != '/') {
+      setParserError(400, "invalid_request_target", "the request-target must start with '/'");
+      return -1;
+    }
+    if (u.field_set & (1 << UF_QUERY)) h.query = std::string(field(UF_QUERY));
+  }
+
+  size_t hosts = h.headers.count("host");
+  if (hosts > 1) {
+    setParserError(400, "duplicate_host", "more than one Host header");
+    return -1;
+  }
+  if (hosts == 0 && h.version_minor == 1) {
+    setParserError(400, "missing_host", "HTTP/1.1 requests must carry a Host header");
+    return -1;
+  }
+  if (hosts == 1) {
+    h.authority = *h.headers.get("host");
+    if (!validAuthority(h.authority)) {
+      setParserError(400, "invalid_host", "the Host header is not a valid authority");
+      return -1;
+    }
+  }
+
+  if (h.headers.count("transfer-encoding") > 0) {
+    auto codings = http::splitList(h.headers.getCombined("transfer-encoding"));
+    for (std::string_view c : codings) {
+      if (!iequals(c, "chunked")) {
+        setParserError(501, "unsupported_transfer_coding", "only the chunked transfer coding is supported");
+        return -1;
+      }
+    }
+    if (codings.size() != 1) {
+      setParserError(400, "invalid_transfer_encoding", "chunked must be applied exactly once");
+      return -1;
+    }
+    if (h.headers.count("content-length") > 0) {
+      setParserError(400, "conflicting_framing", "both Content-Length and Transfer-Encoding");
+      return -1;
+    }
+  }
+  if ((parser_.flags & F_CONTENTLENGTH) && !(parser_.flags & F_CHUNKED)) {
+    h.content_length = parser_.content_length;
+    if (parser_.content_length > settings_.limits.max_body_bytes) {
+      setParserError(413, "body_too_large",
+                     "the body exceeds " + std::to_string(settings_.limits.max_body_bytes) + " bytes");
+      return -1;
+    }
+  } else if (!(parser_.flags & F_CHUNKED)) {
+    h.content_length = 0;
+  }
+  if (const std::string* expect = h.headers.get("expect")) {
+    if (!iequals(trim(*expect), "100-continue")) {
+      setParserError(417, "expectation_failed", "only 100-continue is supported in Expect");
+      return -1;
+    }
+    h.expect_continue = true;
+    h.headers.remove("expect");
+  }
+  http10_ = h.version_minor == 0;
+  return 0;
+}
+
+int ServerConnection::onBody(const char* at, size_t len) {
+  body_bytes_ += len;
+  if (body_bytes_ > settings_.limits.max_body_bytes) {
+    setParserError(413, "body_too_large",
+                   "the body exceeds " + std::to_string(settings_.limits.max_body_bytes) + " bytes");
+    return -1;
+  }
+  evbuffer_add(body_buf_, at, len);
+  return 0;
+}
+
+int ServerConnection::onMessageComplete() {
+  message_complete_ = true;
+  http_parser_pause(&parser_, 1);  // one request at a time: pipelined ones wait in the input
+  return 0;
+}
+
+void ServerConnection::sendError(int status, const char* code, const std::string& detail) {
+  if (closed_) return;
+  GW_INC(downstream_rq_protocol_error);
+  if (stream_) {
+    http::StreamInfo& si = stream_->streamInfo();
+    if (si.status == 0) si.status = response_started_ ? si.status : status;
+    si.details = code;
+    auto s = std::move(stream_);
+    s->onResetStream();
+    dispatcher_.deferredDelete(std::move(s));
+  } else {
+    http::StreamInfo si;
+    si.peer = info_.peer;
+    si.client_address = info_.peer.ip();
+    si.local_port = info_.local_port;
+    si.protocol = "HTTP/1.1";
+    if (head_ && !head_->method.empty()) si.method = head_->method;
+    si.target = url_.substr(0, std::min<size_t>(url_.size(), 1024));
+    si.status = status;
+    si.details = code;
+    callbacks_.onProtocolError(si);
+  }
+  GW_LOG(Info, "c%llu: %s %d %s (%s)", static_cast<unsigned long long>(info_.id), info_.peer.str().c_str(), status,
+         code, detail.c_str());
+  if (response_started_) {  // too late for an answer: the client must see a truncated message
+    closeNow();
+    return;
+  }
+  std::string body = http::problemJson(status, code, detail, "");
+  std::string resp = "HTTP/1.1 " + std::to_string(status) + " " + http::reasonPhrase(status) +
+                     "\r\nContent-Type: application/problem+json\r\nContent-Length: " + std::to_string(body.size()) +
+                     "\r\nDate: " + std::string(httpDate()) + "\r\nConnection: close\r\n\r\n" + body;
+  response_started_ = true;
+  evbuffer_add(bufferevent_get_output(bev_), resp.data(), resp.size());
+  closeAfterFlush();
+}
+
+void ServerConnection::encode100Continue() {
+  if (closed_ || continue_sent_ || response_started_ || state_ != State::Body) return;
+  continue_sent_ = true;
+  static const char k100[] = "HTTP/1.1 100 Continue\r\n\r\n";
+  evbuffer_add(bufferevent_get_output(bev_), k100, sizeof(k100) - 1);
+}
+
+void ServerConnection::encodeHeaders(const http::ResponseHead& head, bool end_stream) {
+  if (closed_) return;
+  response_started_ = true;
+  const int status = head.status;
+  const bool no_body = head_request_ || status == 204 || status == 304 || status < 200;
+  // A response that starts before the request body was read ends the connection afterwards.
+  bool close = !keepalive_ || draining_ || close_after_response_ || state_ != State::RequestComplete;
+
+  std::string h;
+  h.reserve(512);
+  h += "HTTP/1.1 ";
+  h += std::to_string(status);
+  h += ' ';
+  h += http::reasonPhrase(status);
+  h += "\r\n";
+  bool has_date = false;
+  for (const auto& f : head.headers.fields()) {
+    if (iequals(f.name, "content-length") || iequals(f.name, "transfer-encoding") || iequals(f.name, "connection")) {
+      continue;  // framing is this codec's job
+    }
+    has_date = has_date || iequals(f.name, "date");
+    h += f.name;
+    h += ": ";
+    h += f.value;
+    h += "\r\n";
+  }
+  if (!has_date) {
+    h += "Date: ";
+    h += httpDate();
+    h += "\r\n";
+  }
+  if (no_body) {
+    body_mode_ = BodyMode::None;
+    if (head.content_length && status != 204 && status >= 200) {
+      h += "Content-Length: " + std::to_string(*head.content_length) + "\r\n";
+    }
+  } else if (head.content_length) {
+    body_mode_ = BodyMode::Length;
+    h += "Content-Length: " + std::to_string(*head.content_length) + "\r\n";
+  } else if (end_stream) {
+    body_mode_ = BodyMode::None;
+    h += "Content-Length: 0\r\n";
+  } else if (!http10_) {
+    body_mode_ = BodyMode::Chunked;
+    h += "Transfer-Encoding: chunked\r\n";
+  } else {
+    body_mode_ = BodyMode::Close;  // HTTP/1.0 client, unknown length: the close delimits the body
+    close = true;
+  }
+  if (close) {
+    keepalive_ = false;
+    h += "Connection: close\r\n";
+  } else if (http10_) {
+    h += "Connection: keep-alive\r\n";
+  }
+  h += "\r\n";
+  evbuffer_add(bufferevent_get_output(bev_), h.data(), h.size());
+  if (end_stream) onResponseComplete();
+}
+
+void ServerConnection::encodeData(evbuffer* data, bool end_stream) {
+  if (closed_) {
+    evbuffer_drain(data, evbuffer_get_length(data));
+    return;
+  }
+  evbuffer* out = bufferevent_get_output(bev_);
+  size_t len = evbuffer_get_length(data);
+  switch (body_mode_) {
+    case BodyMode::None:
+      evbuffer_drain(data, len);
+      break;
+    case BodyMode::Chunked:
+      if (len > 0) {
+        evbuffer_add_printf(out, "%zx\r\n", len);
+        evbuffer_add_buffer(out, data);
+        evbuffer_add(out, "\r\n", 2);
+      }
+      if (end_stream) evbuffer_add(out, "0\r\n\r\n", 5);
+      break;
+    case BodyMode::Length:
+    case BodyMode::Close:
+      evbuffer_add_buffer(out, data);
+      break;
+  }
+  if (end_stream) {
+    onResponseComplete();
+    return;
+  }
+  if (!above_high_ && evbuffer_get_length(out) > settings_.limits.buffer_bytes) {
+    above_high_ = true;
+    if (stream_) stream_->onAboveWriteHighWatermark();
+  }
+}
+
+void ServerConnection::readDisable(bool disable) {
+  if (closed_ || read_disabled_ == disable) return;
+  read_disabled_ = disable;
+  if (disable) {
+    bufferevent_disable(bev_, EV_READ);
+    if (state_ == State::Body) timer_.disable();  // waiting on the upstream is not the client's fault
+  } else {
+    bufferevent_enable(bev_, EV_READ);
+    if (state_ == State::Body) timer_.enable(settings_.timeouts.client_body);
+    event_active(process_ev_, EV_TIMEOUT, 0);  // parse what is already buffered
+  }
+}
+
+void ServerConnection::resetStream() {
+  if (stream_) dispatcher_.deferredDelete(std::move(stream_));
+  closeNow();
+}
+
+void ServerConnection::onResponseComplete() {
+  if (stream_) dispatcher_.deferredDelete(std::move(stream_));
+  above_high_ = false;
+  if (close_after_response_ || !keepalive_ || draining_ || state_ != State::RequestComplete) {
+    closeAfterFlush();
+    return;
+  }
+  startNextRequest();
+}
+
+void ServerConnection::startNextRequest() {
+  state_ = State::AwaitHead;
+  response_started_ = false;
+  continue_sent_ = false;
+  body_mode_ = BodyMode::None;
+  head_request_ = false;
+  close_after_response_ = false;
+  if (read_disabled_) {
+    read_disabled_ = false;
+    bufferevent_enable(bev_, EV_READ);
+  }
+  evbuffer_drain(body_buf_, evbuffer_get_length(body_buf_));
+  timer_.enable(settings_.timeouts.keepalive);
+  head_timer_armed_ = false;
+  event_active(process_ev_, EV_TIMEOUT, 0);  // a pipelined request may already be buffered
+}
+
+void ServerConnection::onTimer() {
+  if (closed_) return;
+  if (lingering_) {
+    closeNow();
+    return;
+  }
+  switch (state_) {
+    case State::AwaitHead:
+      if (head_timer_armed_) {
+        GW_INC(downstream_cx_timeout);
+        sendError(408, "header_timeout", "the request head was not received in time");
+      } else {
+        closeNow();  // idle keep-alive connection: close quietly
+      }
+      break;
+    case State::Body:
+      GW_INC(downstream_cx_timeout);
+      sendError(408, "body_timeout", "the request body was not received in time");
+      break;
+    case State::RequestComplete:
+      break;
+  }
+}
+
+void ServerConnection::onWrite() {
+  if (closed_) return;
+  evbuffer* out = bufferevent_get_output(bev_);
+  if (closing_after_flush_) {
+    if (!lingering_ && evbuffer_get_length(out) == 0) startLingeringClose();
+    return;
+  }
+  if (above_high_ && evbuffer_get_length(out) <= settings_.limits.buffer_bytes / 4) {
+    above_high_ = false;
+    if (stream_) stream_->onBelowWriteLowWatermark();
+  }
+}
+
+void ServerConnection::onEvent(short what) {
+  if (closed_) return;
+  if (what & BEV_EVENT_TIMEOUT) {
+    GW_INC(downstream_cx_timeout);
+    GW_LOG(Info, "c%llu: %s send timeout, client stopped reading", static_cast<unsigned long long>(info_.id),
+           info_.peer.str().c_str());
+    closeNow();
+    return;
+  }
+  if (what & BEV_EVENT_ERROR) {
+    int err = EVUTIL_SOCKET_ERROR();
+    if (err == ECONNRESET || err == EPIPE) {
+      GW_INC(downstream_cx_reset);
+      GW_LOG(Debug, "c%llu: client reset (%s)", static_cast<unsigned long long>(info_.id), strerror(err));
+    } else {
+      GW_LOG(Info, "c%llu: socket error: %s", static_cast<unsigned long long>(info_.id), strerror(err));
+    }
+    closeNow();
+    return;
+  }
+  if (what & BEV_EVENT_EOF) {
+    if (stream_ && !lingering_) {
+      GW_INC(downstream_cx_reset);
+      GW_LOG(Debug, "c%llu: client closed before the response completed", static_cast<unsigned long long>(info_.id));
+    }
+    closeNow();
+  }
+}
+
+void ServerConnection::closeAfterFlush() {
+  if (closed_ || closing_after_flush_) return;
+  closing_after_flush_ = true;
+  timer_.disable();
+  bufferevent_setwatermark(bev_, EV_WRITE, 0, 0);
+  if (evbuffer_get_length(bufferevent_get_output(bev_)) == 0) startLingeringClose();
+}
+
+void ServerConnection::startLingeringClose() {
+  // Half-close and discard what the client still sends for a moment, so that a client which is
+  // still writing (a refused body) reads our answer instead of a reset.
+  lingering_ = true;
+  shutdown(bufferevent_getfd(bev_), SHUT_WR);
+  evbuffer* in = bufferevent_get_input(bev_);
+  evbuffer_drain(in, evbuffer_get_length(in));
+  bufferevent_setwatermark(bev_, EV_READ, 0, 0);
+  bufferevent_enable(bev_, EV_READ);
+  timer_.enable(Millis(2000));
+}
+
+void ServerConnection::closeNow() {
+  if (closed_) return;
+  closed_ = true;
+  timer_.disable();
+  if (stream_) {
+    auto s = std::move(stream_);
+    s->onResetStream();
+    dispatcher_.deferredDelete(std::move(s));
+  }
+  bufferevent_free(bev_);
+  bev_ = nullptr;
+  owner_.onConnectionClosed(*this);
+}
+
+void ServerConnection::startDrain() {
+  draining_ = true;
+  if (closed_) return;
+  if (state_ == State::AwaitHead && !stream_ && !head_timer_armed_) closeNow();
+}
+
+}  // namespace gw::http1

@@ -1,0 +1,135 @@
+#pragma once
+// HTTP/1.1 server codec for one downstream connection, built on http_parser (Debian's
+// libhttp-parser 2.9). Handles keep-alive and pipelining (one stream at a time; the next request
+// is parsed only after the previous response completed), Content-Length and chunked bodies in
+// both directions without buffering whole bodies, Expect: 100-continue, HEAD, and drops request
+// trailers. Protocol errors are answered here with problem+json and the connection is closed
+// with a lingering close so the client reads the answer.
+//
+// Threading: owned by one worker; all calls on that worker's thread.
+// Lifetime: owned by its ConnectionOwner; it asks to be destroyed via onConnectionClosed() and
+// is then deleted from the event loop (never inside its own callbacks).
+#include <event2/bufferevent.h>
+#include <http_parser.h>
+
+#include <memory>
+#include <string>
+
+#include "config/config.h"
+#include "core/dispatcher.h"
+#include "http/codec.h"
+
+namespace gw::http1 {
+
+class ServerConnection;
+
+class ConnectionOwner {
+ public:
+  virtual ~ConnectionOwner() = default;
+  virtual void onConnectionClosed(ServerConnection& conn) = 0;
+};
+
+struct ServerSettings {
+  config::Limits limits;
+  config::Timeouts timeouts;
+};
+
+class ServerConnection : public http::ResponseEncoder, public Deletable {
+ public:
+  ServerConnection(Dispatcher& dispatcher, evutil_socket_t fd, const http::ConnectionInfo& info,
+                   const ServerSettings& settings, http::ServerConnectionCallbacks& callbacks,
+                   ConnectionOwner& owner);
+  ~ServerConnection() override;
+
+  // Graceful shutdown: an idle connection closes now; a busy one closes after its response.
+  void startDrain();
+  uint64_t id() const { return info_.id; }
+
+  // http::ResponseEncoder
+  void encode100Continue() override;
+  void encodeHeaders(const http::ResponseHead& head, bool end_stream) override;
+  void encodeData(evbuffer* data, bool end_stream) override;
+  void readDisable(bool disable) override;
+  void resetStream() override;
+  void closeAfterResponse() override { close_after_response_ = true; }
+
+  // http_parser callbacks (public for the C trampolines only).
+  int onMessageBegin();
+  int onUrl(const char* at, size_t len);
+  int onHeaderField(const char* at, size_t len);
+  int onHeaderValue(const char* at, size_t len);
+  int onHeadersComplete();
+  int onBody(const char* at, size_t len);
+  int onMessageComplete();
+
+ private:
+  enum class State { AwaitHead, Body, RequestComplete };
+  enum class BodyMode { None, Length, Chunked, Close };
+
+  void onRead();
+  void onWrite();
+  void onEvent(short what);
+  void process();
+  bool parseHead(evbuffer* in);   // false: wait for more data (or closed)
+  bool parseBody(evbuffer* in);   // false: no progress possible now
+  bool commitHeader();
+  void fail(int status, const char* code, const std::string& detail);
+  void sendError(int status, const char* code, const std::string& detail);
+  void onResponseComplete();
+  void startNextRequest();
+  void armIdleTimer();
+  void onTimer();
+  void closeAfterFlush();
+  void startLingeringClose();
+  void closeNow();
+  void setParserError(int status, const char* code, std::string detail);
+
+  static void onReadCb(bufferevent*, void* arg);
+  static void onWriteCb(bufferevent*, void* arg);
+  static void onEventCb(bufferevent*, short what, void* arg);
+
+  Dispatcher& dispatcher_;
+  http::ConnectionInfo info_;
+  const ServerSettings& settings_;
+  http::ServerConnectionCallbacks& callbacks_;
+  ConnectionOwner& owner_;
+  bufferevent* bev_ = nullptr;
+  http_parser parser_;
+  evbuffer* body_buf_;  // request body parsed but not yet handed to the stream
+  Timer timer_;
+  event* process_ev_;   // re-runs process() from the loop (pipelining, resume after backpressure)
+
+  State state_ = State::AwaitHead;
+  // Head under construction.
+  http::RequestHeadPtr head_;
+  std::string url_;
+  std::string field_, value_;
+  bool last_was_value_ = false;
+  bool in_trailers_ = false;
+  size_t header_count_ = 0;
+  int error_status_ = 0;
+  const char* error_code_ = nullptr;
+  std::string error_detail_;
+  bool message_complete_ = false;
+  uint64_t body_bytes_ = 0;
+  bool head_timer_armed_ = false;
+  uint64_t requests_ = 0;
+
+  // Current stream and its response.
+  http::RequestDecoderPtr stream_;
+  bool keepalive_ = true;
+  bool head_request_ = false;
+  bool continue_sent_ = false;
+  bool response_started_ = false;
+  BodyMode body_mode_ = BodyMode::None;
+  bool above_high_ = false;
+  bool read_disabled_ = false;
+  bool close_after_response_ = false;
+  bool draining_ = false;
+  bool closing_after_flush_ = false;
+  bool lingering_ = false;
+  bool closed_ = false;
+  bool http10_ = false;
+};
+
+}  // namespace gw::http1

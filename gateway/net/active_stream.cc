@@ -1,0 +1,221 @@
+#include "net/active_stream.h"
+
+#include "core/counters.h"
+#include "core/log.h"
+#include "filters/forwarded.h"
+#include "filters/request_id.h"
+#include "filters/router.h"
+#include "http/problem.h"
+
+namespace gw::net {
+
+http::FilterFactoryList buildFilterChain(const config::ConfigConstSharedPtr& cfg, filters::AccessLogSharedPtr log) {
+  auto fwd = std::make_shared<filters::ForwardedConfig>();
+  fwd->trusted = cfg->trusted_proxies;
+  fwd->rfc7239 = cfg->forwarded_rfc7239;
+  auto rid = std::make_shared<filters::RequestIdConfig>();
+  rid->header = cfg->request_id_header;
+  auto routes = std::make_shared<const filters::RouteTable>(cfg);
+  http::FilterFactoryList list;
+  list.push_back([fwd] { return std::make_unique<filters::ForwardedFilter>(fwd); });
+  list.push_back([rid] { return std::make_unique<filters::RequestIdFilter>(rid); });
+  list.push_back([routes] { return std::make_unique<filters::RouterFilter>(routes); });
+  list.push_back([log] { return std::make_unique<filters::AccessLogFilter>(log); });
+  return list;
+}
+
+ActiveStream::ActiveStream(WorkerContext& ctx, http::ResponseEncoder& encoder, const http::ConnectionInfo& conn)
+    : ctx_(ctx), encoder_(encoder), pending_body_(evbuffer_new()) {
+  info_.peer = conn.peer;
+  info_.client_address = conn.peer.ip();
+  info_.local_port = conn.local_port;
+  filters_.reserve(ctx.filter_factories.size());
+  for (const auto& make : ctx.filter_factories) {
+    filters_.push_back(make());
+    filters_.back()->setCallbacks(*this);
+  }
+}
+
+ActiveStream::~ActiveStream() {
+  if (upstream_request_) upstream_request_->cancel();
+  upstream_request_.reset();
+  evbuffer_free(pending_body_);
+  if (info_.status == 0 && info_.details.empty()) info_.details = "downstream_reset";
+  int cls = info_.status / 100;
+  if (cls == 2) GW_INC(downstream_rq_2xx);
+  else if (cls == 3) GW_INC(downstream_rq_3xx);
+  else if (cls == 4) GW_INC(downstream_rq_4xx);
+  else if (cls == 5) GW_INC(downstream_rq_5xx);
+  for (auto& f : filters_) f->onStreamComplete(info_);
+}
+
+void ActiveStream::decodeHeaders(http::RequestHeadPtr head, bool end_stream) {
+  request_ = std::move(head);
+  request_end_ = end_stream;
+  info_.protocol = request_->version_major == 2 ? "HTTP/2.0" : (request_->version_minor == 0 ? "HTTP/1.0" : "HTTP/1.1");
+  info_.method = request_->method;
+  info_.target = request_->target();
+  info_.host = request_->authority;
+  if (const std::string* v = request_->headers.get("referer")) info_.referer = *v;
+  if (const std::string* v = request_->headers.get("user-agent")) info_.user_agent = *v;
+  http::removeHopByHop(request_->headers);
+  runRequestHeaderFilters(0);
+}
+
+void ActiveStream::runRequestHeaderFilters(size_t from) {
+  for (size_t i = from; i < filters_.size(); ++i) {
+    if (filters_[i]->onRequestHeaders(*request_, request_end_) == http::FilterStatus::StopIteration) {
+      return;  // answered locally, or the filter will call resume()
+    }
+    if (local_reply_ || reset_) return;
+  }
+  headers_done_ = true;
+  startUpstream();
+}
+
+void ActiveStream::resume() {
+  // TODO(gw): filters that pause (digest auth, body validation) record their index; until one
+  // exists, resuming restarts after the router, which is the last request-side stage.
+  if (local_reply_ || reset_ || headers_done_) return;
+  headers_done_ = true;
+  startUpstream();
+}
+
+void ActiveStream::startUpstream() {
+  const config::Route* route = info_.route;
+  if (!route) {
+    sendLocalReply(404, "route_not_found", "no route matches this host and path", nullptr);
+    return;
+  }
+  upstream_request_ = ctx_.upstreams[route->upstream]->newRequest(*this);
+  if (request_->expect_continue && !request_end_) encoder_.encode100Continue();
+  upstream_request_->sendHeaders(*request_, request_end_);
+  if (upstream_request_ && evbuffer_get_length(pending_body_) > 0) {
+    upstream_request_->sendData(pending_body_, request_end_);
+  }
+  if (downstream_paused_ && upstream_request_) {
+    downstream_paused_ = false;
+    encoder_.readDisable(false);
+  }
+}
+
+void ActiveStream::decodeData(evbuffer* data, bool end_stream) {
+  request_end_ = end_stream;
+  if (local_reply_ || reset_ || response_complete_) {
+    evbuffer_drain(data, evbuffer_get_length(data));
+    return;
+  }
+  for (auto& f : filters_) f->onRequestBody(data, end_stream);
+  if (!upstream_request_) {
+    evbuffer_add_buffer(pending_body_, data);
+    if (!downstream_paused_ && evbuffer_get_length(pending_body_) > ctx_.config->limits.buffer_bytes) {
+      downstream_paused_ = true;
+      encoder_.readDisable(true);
+    }
+    return;
+  }
+  upstream_request_->sendData(data, end_stream);
+}
+
+void ActiveStream::onResetStream() {
+  reset_ = true;
+  if (info_.details.empty()) info_.details = "downstream_reset";
+  if (upstream_request_) {
+    upstream_request_->cancel();
+    ctx_.dispatcher->deferredDelete(std::move(upstream_request_));
+  }
+}
+
+void ActiveStream::onAboveWriteHighWatermark() {
+  if (upstream_request_) upstream_request_->readDisable(true);
+}
+
+void ActiveStream::onBelowWriteLowWatermark() {
+  if (upstream_request_) upstream_request_->readDisable(false);
+}
+
+void ActiveStream::sendLocalReply(int status, std::string_view code, std::string_view detail,
+                                  const http::HeaderMap* extra_headers) {
+  if (reset_ || response_complete_) return;
+  if (response_started_) {  // too late for an answer: truncate
+    info_.details = std::string(code);
+    encoder_.resetStream();
+    return;
+  }
+  local_reply_ = true;
+  GW_INC(downstream_rq_local_reply);
+  info_.details = std::string(code);
+  if (upstream_request_) {
+    upstream_request_->cancel();
+    ctx_.dispatcher->deferredDelete(std::move(upstream_request_));
+  }
+  const std::string body = http::problemJson(status, code, detail, info_.request_id);
+  http::ResponseHead head;
+  head.status = status;
+  if (extra_headers) head.headers = *extra_headers;
+  head.headers.set("Content-Type", http::kProblemContentType);
+  head.headers.set("Cache-Control", "no-store");
+  head.content_length = body.size();
+  if (!request_end_) encoder_.closeAfterResponse();  // the rest of the body is not read
+  encodeHeaders(head, false);
+  evbuffer* buf = evbuffer_new();
+  evbuffer_add(buf, body.data(), body.size());
+  encodeData(buf, true);
+  evbuffer_free(buf);
+}
+
+void ActiveStream::encodeHeaders(http::ResponseHead& head, bool end_stream) {
+  for (auto it = filters_.rbegin(); it != filters_.rend(); ++it) (*it)->onResponseHeaders(head, end_stream);
+  response_started_ = true;
+  info_.status = head.status;
+  if (end_stream) response_complete_ = true;
+  encoder_.encodeHeaders(head, end_stream);
+}
+
+void ActiveStream::encodeData(evbuffer* data, bool end_stream) {
+  for (auto it = filters_.rbegin(); it != filters_.rend(); ++it) (*it)->onResponseBody(data, end_stream);
+  if (!request_->method.empty() && request_->method != "HEAD") info_.response_body_bytes += evbuffer_get_length(data);
+  if (end_stream) response_complete_ = true;
+  encoder_.encodeData(data, end_stream);
+}
+
+void ActiveStream::onUpstreamHeaders(http::ResponseHeadPtr head, bool end_stream) {
+  if (reset_) return;
+  http::removeHopByHop(head->headers);
+  encodeHeaders(*head, end_stream);
+}
+
+void ActiveStream::onUpstreamData(evbuffer* data, bool end_stream) {
+  if (reset_) {
+    evbuffer_drain(data, evbuffer_get_length(data));
+    return;
+  }
+  encodeData(data, end_stream);
+}
+
+void ActiveStream::onUpstreamFailure(upstream::Failure failure, std::string_view detail) {
+  if (reset_) return;
+  GW_LOG(Warn, "%s %s -> %s: %s (%.*s)", info_.method.c_str(), info_.target.c_str(), info_.upstream_address.c_str(),
+         upstream::failureCode(failure), static_cast<int>(detail.size()), detail.data());
+  if (response_started_) {
+    info_.details = upstream::failureCode(failure);
+    encoder_.resetStream();
+    return;
+  }
+  const char* msg = upstream::failureStatus(failure) == 504 ? "the upstream did not answer in time"
+                                                             : "the upstream could not be reached or broke the exchange";
+  sendLocalReply(upstream::failureStatus(failure), upstream::failureCode(failure), msg, nullptr);
+}
+
+void ActiveStream::onUpstreamAboveWriteHighWatermark() {
+  downstream_paused_ = true;
+  encoder_.readDisable(true);
+}
+
+void ActiveStream::onUpstreamBelowWriteLowWatermark() {
+  if (!downstream_paused_) return;
+  downstream_paused_ = false;
+  encoder_.readDisable(false);
+}
+
+}  // namespace gw::net

@@ -1,0 +1,68 @@
+#pragma once
+// One request/response exchange, independent of the downstream protocol: runs the filter chain
+// on the request, opens the route's upstream request, streams the body both ways with
+// backpressure (downstream write buffer high → pause upstream reads; upstream write buffer high
+// → pause downstream reads), and answers locally (problem+json) when a filter or the upstream
+// says so.
+//
+// Owned by its codec (as RequestDecoderPtr); destroyed from the event loop. The access-log line
+// is written when it is destroyed, whatever the outcome.
+#include <memory>
+#include <vector>
+
+#include "http/codec.h"
+#include "net/worker_context.h"
+#include "upstream/upstream.h"
+
+namespace gw::net {
+
+class ActiveStream : public http::RequestDecoder,
+                     public http::StreamFilterCallbacks,
+                     public upstream::UpstreamCallbacks {
+ public:
+  ActiveStream(WorkerContext& ctx, http::ResponseEncoder& encoder, const http::ConnectionInfo& conn);
+  ~ActiveStream() override;
+
+  // http::RequestDecoder
+  void decodeHeaders(http::RequestHeadPtr head, bool end_stream) override;
+  void decodeData(evbuffer* data, bool end_stream) override;
+  void onResetStream() override;
+  void onAboveWriteHighWatermark() override;
+  void onBelowWriteLowWatermark() override;
+  http::StreamInfo& streamInfo() override { return info_; }
+
+  // http::StreamFilterCallbacks
+  void sendLocalReply(int status, std::string_view code, std::string_view detail,
+                      const http::HeaderMap* extra_headers) override;
+  void resume() override;
+
+  // upstream::UpstreamCallbacks
+  void onUpstreamHeaders(http::ResponseHeadPtr head, bool end_stream) override;
+  void onUpstreamData(evbuffer* data, bool end_stream) override;
+  void onUpstreamFailure(upstream::Failure failure, std::string_view detail) override;
+  void onUpstreamAboveWriteHighWatermark() override;
+  void onUpstreamBelowWriteLowWatermark() override;
+
+ private:
+  void runRequestHeaderFilters(size_t from);
+  void startUpstream();
+  void encodeHeaders(http::ResponseHead& head, bool end_stream);
+  void encodeData(evbuffer* data, bool end_stream);
+
+  WorkerContext& ctx_;
+  http::ResponseEncoder& encoder_;
+  http::StreamInfo info_;
+  std::vector<http::StreamFilterPtr> filters_;
+  http::RequestHeadPtr request_;
+  upstream::UpstreamRequestPtr upstream_request_;
+  evbuffer* pending_body_;  // body that arrived while request filters were paused
+  bool request_end_ = false;
+  bool headers_done_ = false;  // request-header filters all continued
+  bool response_started_ = false;
+  bool response_complete_ = false;
+  bool local_reply_ = false;
+  bool reset_ = false;
+  bool downstream_paused_ = false;
+};
+
+}  // namespace gw::net

@@ -1,0 +1,632 @@
+#include "upstream/http1_upstream.h"
+
+#include <http_parser.h>
+#include <netinet/tcp.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/counters.h"
+#include "core/log.h"
+
+namespace gw::upstream {
+
+const char* failureCode(Failure f) {
+  switch (f) {
+    case Failure::ConnectFailed: return "upstream_connect_failed";
+    case Failure::ConnectTimeout: return "upstream_connect_timeout";
+    case Failure::ResponseTimeout: return "upstream_response_timeout";
+    case Failure::IdleTimeout: return "upstream_idle_timeout";
+    case Failure::Reset: return "upstream_reset";
+    case Failure::BadResponse: return "upstream_bad_response";
+  }
+  return "upstream_error";
+}
+
+int failureStatus(Failure f) {
+  switch (f) {
+    case Failure::ConnectTimeout:
+    case Failure::ResponseTimeout:
+    case Failure::IdleTimeout:
+      return 504;
+    default:
+      return 502;
+  }
+}
+
+namespace {
+
+void setNoDelay(bufferevent* bev) {
+  int one = 1;
+  evutil_socket_t fd = bufferevent_getfd(bev);
+  if (fd >= 0) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+// One request/response exchange on an HTTP/1.1 upstream connection, with retries.
+class Http1UpstreamRequest : public UpstreamRequest {
+ public:
+  Http1UpstreamRequest(Http1Upstream& upstream, UpstreamCallbacks& callbacks)
+      : upstream_(upstream),
+        callbacks_(callbacks),
+        tried_(upstream.hostCount(), false),
+        pending_(evbuffer_new()),
+        body_out_(evbuffer_new()),
+        timer_(upstream.dispatcher(), [this] { onTimer(); }) {
+    resume_ev_ = event_new(upstream.dispatcher().base(), -1, 0, [](evutil_socket_t, short, void* arg) {
+      static_cast<Http1UpstreamRequest*>(arg)->processInput();
+    }, this);
+  }
+
+  ~Http1UpstreamRequest() override {
+    *alive_ = false;
+    cancelled_ = true;
+    releaseConnection(false);
+    event_free(resume_ev_);
+    evbuffer_free(pending_);
+    evbuffer_free(body_out_);
+  }
+
+  void sendHeaders(const http::RequestHead& head, bool end_stream) override {
+    method_ = head.method;
+    is_head_ = head.method == "HEAD";
+    idempotent_ = http::isIdempotentMethod(head.method);
+    std::string& h = request_head_;
+    h.reserve(512);
+    h += head.method;
+    h += ' ';
+    h += head.target();
+    h += " HTTP/1.1\r\n";
+    bool has_host = false;
+    for (const auto& f : head.headers.fields()) {
+      if (iequals(f.name, "content-length") || iequals(f.name, "transfer-encoding")) continue;
+      has_host = has_host || iequals(f.name, "host");
+      h += f.name;
+      h += ": ";
+      h += f.value;
+      h += "\r\n";
+    }
+    if (!has_host) {
+      h += "Host: ";
+      h += upstream_.config().servers.empty() ? "localhost" : upstream_.config().servers[0].str();
+      h += "\r\n";
+    }
+    if (head.content_length) {
+      if (*head.content_length > 0 || !(head.method == "GET" || head.method == "HEAD" || head.method == "DELETE" ||
+                                         head.method == "OPTIONS")) {
+        h += "Content-Length: " + std::to_string(*head.content_length) + "\r\n";
+      }
+      has_body_ = *head.content_length > 0;
+    } else {
+      chunked_ = true;
+      has_body_ = true;
+      h += "Transfer-Encoding: chunked\r\n";
+    }
+    h += "\r\n";
+    request_complete_ = end_stream;
+    if (end_stream && chunked_) evbuffer_add(pending_, "0\r\n\r\n", 5);
+    startAttempt();
+  }
+
+  void sendData(evbuffer* data, bool end_stream) override {
+    if (finished_) {
+      evbuffer_drain(data, evbuffer_get_length(data));
+      return;
+    }
+    evbuffer* out = bev_ && connected_ ? bufferevent_get_output(bev_) : pending_;
+    size_t len = evbuffer_get_length(data);
+    if (chunked_) {
+      if (len > 0) {
+        evbuffer_add_printf(out, "%zx\r\n", len);
+        evbuffer_add_buffer(out, data);
+        evbuffer_add(out, "\r\n", 2);
+      }
+      if (end_stream) evbuffer_add(out, "0\r\n\r\n", 5);
+    } else {
+      evbuffer_add_buffer(out, data);
+    }
+    if (len > 0 && out != pending_) body_sent_ = true;
+    request_complete_ = request_complete_ || end_stream;
+    if (!above_high_ && evbuffer_get_length(out) > upstream_.bufferBytes()) {
+      above_high_ = true;
+      callbacks_.onUpstreamAboveWriteHighWatermark();
+    }
+  }
+
+  void readDisable(bool disable) override {
+    if (read_disabled_ == disable) return;
+    read_disabled_ = disable;
+    if (!bev_ || !connected_) return;
+    if (disable) {
+      bufferevent_disable(bev_, EV_READ);
+      if (headers_delivered_) timer_.disable();  // a slow client is not the upstream's fault
+    } else {
+      bufferevent_enable(bev_, EV_READ);
+      if (headers_delivered_) timer_.enable(upstream_.config().idle_timeout);
+      event_active(resume_ev_, EV_TIMEOUT, 0);
+    }
+  }
+
+  void cancel() override {
+    cancelled_ = true;
+    timer_.disable();
+    releaseConnection(false);
+  }
+
+  // http_parser callbacks
+  int onHeaderField(const char* at, size_t len) {
+    if (last_was_value_) commitHeader();
+    last_was_value_ = false;
+    field_.append(at, len);
+    return 0;
+  }
+  int onHeaderValue(const char* at, size_t len) {
+    last_was_value_ = true;
+    value_.append(at, len);
+    return 0;
+  }
+  int onHeadersComplete() {
+    if (last_was_value_) commitHeader();
+    last_was_value_ = false;
+    if (bad_header_) return -1;
+    int status = parser_.status_code;
+    if (status >= 100 && status < 200) {
+      if (status == 101) {
+        bad_header_ = true;  // never asked for an upgrade
+        return -1;
+      }
+      informational_ = true;  // 1xx: dropped; the real response follows
+      return 0;
+    }
+    head_->status = status;
+    if ((parser_.flags & F_CONTENTLENGTH) && !(parser_.flags & F_CHUNKED)) head_->content_length = parser_.content_length;
+    if (status == 204 || status == 304) head_->content_length.reset();
+    head_ready_ = true;
+    return is_head_ ? 1 : 0;  // 1: a response to HEAD has no body whatever its headers say
+  }
+  int onBody(const char* at, size_t len) {
+    evbuffer_add(body_out_, at, len);
+    return 0;
+  }
+  int onMessageComplete() {
+    if (informational_) {
+      informational_ = false;
+      head_ = std::make_unique<http::ResponseHead>();
+      return 0;
+    }
+    message_complete_ = true;
+    keepalive_ = http_should_keep_alive(&parser_) != 0;
+    http_parser_pause(&parser_, 1);
+    return 0;
+  }
+
+ private:
+  static Http1UpstreamRequest* self(http_parser* p) { return static_cast<Http1UpstreamRequest*>(p->data); }
+
+  static const http_parser_settings& settings() {
+    static const http_parser_settings s = [] {
+      http_parser_settings st;
+      http_parser_settings_init(&st);
+      st.on_header_field = [](http_parser* p, const char* at, size_t len) { return self(p)->onHeaderField(at, len); };
+      st.on_header_value = [](http_parser* p, const char* at, size_t len) { return self(p)->onHeaderValue(at, len); };
+      st.on_headers_complete = [](http_parser* p) { return self(p)->onHeadersComplete(); };
+      st.on_body = [](http_parser* p, const char* at, size_t len) { return self(p)->onBody(at, len); };
+      st.on_message_complete = [](http_parser* p) { return self(p)->onMessageComplete(); };
+      return st;
+    }();
+    return s;
+  }
+
+  void commitHeader() {
+    std::string_view v = trim(value_);
+    if (!head_ready_ && !informational_) {
+      if (!http::isValidFieldName(field_) || !http::isValidFieldValue(v)) {
+        bad_header_ = true;  // header injection from the upstream: refuse the response
+      } else if (++header_count_ <= 1000) {
+        head_->headers.add(field_, v);
+      } else {
+        bad_header_ = true;
+      }
+    }  // response trailers are dropped
+    field_.clear();
+    value_.clear();
+  }
+
+  void startAttempt() {
+    ++attempts_;
+    host_ = upstream_.pickHost(tried_);
+    tried_[upstream_.hostIndex(*host_)] = true;
+    host_->active_requests++;
+    counted_active_ = true;
+    auto& si = callbacks_.streamInfo();
+    if (!si.upstream_address.empty()) si.upstream_address += ", ";
+    si.upstream_address += host_->name;
+    if (attempt_start_ == Clock::time_point{}) attempt_start_ = Clock::now();
+    resetParser();
+
+    if (bufferevent* idle = upstream_.takeIdle(*host_)) {
+      bev_ = idle;
+      reused_ = true;
+      GW_INC(upstream_cx_reused);
+      bufferevent_setcb(bev_, &onReadCb, &onWriteCb, &onEventCb, this);
+      connected_ = true;
+      onConnected();
+      return;
+    }
+    reused_ = false;
+    GW_INC(upstream_cx_total);
+    bev_ = bufferevent_socket_new(upstream_.dispatcher().base(), -1, BEV_OPT_CLOSE_ON_FREE);
+    bufferevent_setcb(bev_, &onReadCb, &onWriteCb, &onEventCb, this);
+    bufferevent_setwatermark(bev_, EV_READ, 0, upstream_.bufferBytes());
+    bufferevent_setwatermark(bev_, EV_WRITE, upstream_.bufferBytes() / 4, 0);
+    bufferevent_enable(bev_, EV_READ | EV_WRITE);
+    timer_.enable(upstream_.config().connect_timeout);
+    phase_ = Phase::Connecting;
+    if (bufferevent_socket_connect(bev_, const_cast<sockaddr*>(host_->address.sa()), host_->address.len) != 0) {
+      int err = EVUTIL_SOCKET_ERROR();
+      // Report from the loop: the caller (the stream) is still inside sendHeaders.
+      upstream_.dispatcher().post([this, alive = alive_, err] {
+        if (*alive && !cancelled_ && phase_ == Phase::Connecting) attemptFailed(Failure::ConnectFailed, strerror(err));
+      });
+    }
+  }
+
+  void onConnected() {
+    phase_ = Phase::Waiting;
+    if (!reused_) setNoDelay(bev_);
+    evbuffer* out = bufferevent_get_output(bev_);
+    evbuffer_add(out, request_head_.data(), request_head_.size());
+    if (evbuffer_get_length(pending_) > 0) {
+      body_sent_ = true;
+      evbuffer_add_buffer(out, pending_);
+    }
+    timer_.enable(upstream_.config().response_timeout);
+    if (read_disabled_) bufferevent_disable(bev_, EV_READ);
+  }
+
+  void resetParser() {
+    http_parser_init(&parser_, HTTP_RESPONSE);
+    parser_.data = this;
+    head_ = std::make_unique<http::ResponseHead>();
+    field_.clear();
+    value_.clear();
+    last_was_value_ = false;
+    head_ready_ = false;
+    informational_ = false;
+    bad_header_ = false;
+    header_count_ = 0;
+    message_complete_ = false;
+    response_bytes_seen_ = false;
+    evbuffer_drain(body_out_, evbuffer_get_length(body_out_));
+  }
+
+  static void onReadCb(bufferevent*, void* arg) { static_cast<Http1UpstreamRequest*>(arg)->processInput(); }
+  static void onWriteCb(bufferevent*, void* arg) { static_cast<Http1UpstreamRequest*>(arg)->onWrite(); }
+  static void onEventCb(bufferevent*, short what, void* arg) { static_cast<Http1UpstreamRequest*>(arg)->onEvent(what); }
+
+  void onWrite() {
+    if (!bev_ || cancelled_) return;
+    if (above_high_ && evbuffer_get_length(bufferevent_get_output(bev_)) <= upstream_.bufferBytes() / 4) {
+      above_high_ = false;
+      callbacks_.onUpstreamBelowWriteLowWatermark();
+    }
+  }
+
+  void onEvent(short what) {
+    if (cancelled_ || finished_) return;
+    if (what & BEV_EVENT_CONNECTED) {
+      timer_.disable();
+      connected_ = true;
+      onConnected();
+      return;
+    }
+    if (phase_ == Phase::Connecting) {
+      int err = EVUTIL_SOCKET_ERROR();
+      attemptFailed(Failure::ConnectFailed, err ? strerror(err) : "connection closed");
+      return;
+    }
+    if (what & BEV_EVENT_EOF) {
+      // Let the parser see the end: it completes a close-delimited body.
+      processInput();
+      if (cancelled_ || finished_) return;
+      http_parser_execute(&parser_, &settings(), nullptr, 0);
+      if (message_complete_) {
+        keepalive_ = false;
+        deliver();
+        return;
+      }
+      attemptFailed(Failure::Reset, "upstream closed the connection");
+      return;
+    }
+    int err = EVUTIL_SOCKET_ERROR();
+    attemptFailed(Failure::Reset, err ? strerror(err) : "connection error");
+  }
+
+  void processInput() {
+    if (!bev_ || cancelled_ || finished_ || !connected_) return;
+    evbuffer* in = bufferevent_get_input(bev_);
+    while (!read_disabled_ && !message_complete_ && evbuffer_get_length(in) > 0) {
+      evbuffer_iovec v;
+      if (evbuffer_peek(in, -1, nullptr, &v, 1) < 1) break;
+      response_bytes_seen_ = true;
+      http_parser_pause(&parser_, 0);
+      size_t n = http_parser_execute(&parser_, &settings(), static_cast<const char*>(v.iov_base), v.iov_len);
+      evbuffer_drain(in, n);
+      http_errno err = HTTP_PARSER_ERRNO(&parser_);
+      if (bad_header_ || (err != HPE_OK && err != HPE_PAUSED)) {
+        GW_INC(upstream_rq_bad_response);
+        fail(Failure::BadResponse, bad_header_ ? "invalid response header" : http_errno_description(err));
+        return;
+      }
+      if (!deliver()) return;
+      if (n < v.iov_len && !message_complete_) break;
+    }
+    if (message_complete_ && !finished_) deliver();
+  }
+
+  // Hands parsed head and body to the stream. Returns false if the request ended meanwhile.
+  bool deliver() {
+    if (head_ready_ && !headers_delivered_) {
+      headers_delivered_ = true;
+      timer_.enable(upstream_.config().idle_timeout);
+      upstream_.reportSuccess(*host_);
+      auto& si = callbacks_.streamInfo();
+      si.upstream_time_us =
+          std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - attempt_start_).count();
+      bool end = message_complete_ && evbuffer_get_length(body_out_) == 0;
+      if (end) finish();
+      callbacks_.onUpstreamHeaders(std::move(head_), end);
+      if (end || cancelled_) return false;
+    }
+    if (!headers_delivered_) return true;
+    if (evbuffer_get_length(body_out_) > 0 || message_complete_) {
+      bool end = message_complete_;
+      if (end) {
+        finish();
+      } else {
+        timer_.enable(upstream_.config().idle_timeout);
+      }
+      callbacks_.onUpstreamData(body_out_, end);
+      if (end || cancelled_) return false;
+    }
+    return true;
+  }
+
+  // The response is complete: recycle the connection if both sides are clean.
+  void finish() {
+    finished_ = true;
+    timer_.disable();
+    bool reusable = keepalive_ && request_complete_ && bev_ &&
+                    evbuffer_get_length(bufferevent_get_input(bev_)) == 0 &&
+                    evbuffer_get_length(bufferevent_get_output(bev_)) == 0;
+    releaseConnection(reusable);
+  }
+
+  void releaseConnection(bool reusable) {
+    if (counted_active_ && host_) {
+      host_->active_requests--;
+      counted_active_ = false;
+    }
+    if (!bev_) return;
+    bufferevent* bev = bev_;
+    bev_ = nullptr;
+    connected_ = false;
+    if (reusable && upstream_.config().keepalive > 0) {
+      upstream_.parkIdle(*host_, bev);
+    } else {
+      bufferevent_free(bev);
+    }
+  }
+
+  bool retriable() const {
+    if (attempts_ >= 1 + upstream_.config().retries) return false;
+    if (headers_delivered_ || response_bytes_seen_) return false;
+    if (phase_ == Phase::Connecting) return true;  // nothing was sent
+    // Sent, but the server may not have seen it (e.g. a pooled connection closed under us).
+    return idempotent_ && !has_body_;
+  }
+
+  void attemptFailed(Failure f, const std::string& detail) {
+    upstream_.reportFailure(*host_, failureCode(f));
+    if (f == Failure::ConnectFailed) GW_INC(upstream_cx_connect_fail);
+    if (f == Failure::ConnectTimeout) GW_INC(upstream_cx_connect_timeout);
+    GW_LOG(Info, "upstream %s: %s %s (%s)%s", upstream_.config().name.c_str(), host_->name.c_str(), failureCode(f),
+           detail.c_str(), retriable() ? ", retrying" : "");
+    if (retriable()) {
+      GW_INC(upstream_rq_retry);
+      timer_.disable();
+      releaseConnection(false);
+      phase_ = Phase::Idle;
+      startAttempt();
+      return;
+    }
+    fail(f, detail);
+  }
+
+  void fail(Failure f, const std::string& detail) {
+    if (f == Failure::Reset) GW_INC(upstream_rq_reset);
+    finished_ = true;
+    timer_.disable();
+    releaseConnection(false);
+    callbacks_.onUpstreamFailure(f, detail);
+  }
+
+  void onTimer() {
+    if (cancelled_ || finished_) return;
+    switch (phase_) {
+      case Phase::Connecting:
+        attemptFailed(Failure::ConnectTimeout, "connect timed out");
+        return;
+      case Phase::Waiting:
+        GW_INC(upstream_rq_timeout);
+        if (!headers_delivered_) {
+          upstream_.reportFailure(*host_, "response timeout");
+          fail(Failure::ResponseTimeout, "no response head in time");
+        } else {
+          fail(Failure::IdleTimeout, "the upstream stopped sending");
+        }
+        return;
+      case Phase::Idle:
+        return;
+    }
+  }
+
+  enum class Phase { Idle, Connecting, Waiting };
+
+  Http1Upstream& upstream_;
+  UpstreamCallbacks& callbacks_;
+  std::vector<bool> tried_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  evbuffer* pending_;   // request bytes waiting for a connection
+  evbuffer* body_out_;  // response body parsed, not yet delivered
+  Timer timer_;
+  event* resume_ev_;
+  Http1Host* host_ = nullptr;
+  bufferevent* bev_ = nullptr;
+  Phase phase_ = Phase::Idle;
+  std::string request_head_;
+  std::string method_;
+  Clock::time_point attempt_start_{};
+  int attempts_ = 0;
+  bool counted_active_ = false;
+  bool reused_ = false;
+  bool connected_ = false;
+  bool is_head_ = false;
+  bool idempotent_ = false;
+  bool has_body_ = false;
+  bool chunked_ = false;
+  bool body_sent_ = false;
+  bool request_complete_ = false;
+  bool above_high_ = false;
+  bool read_disabled_ = false;
+  bool cancelled_ = false;
+  bool finished_ = false;
+
+  http_parser parser_;
+  http::ResponseHeadPtr head_;
+  std::string field_, value_;
+  bool last_was_value_ = false;
+  bool head_ready_ = false;
+  bool headers_delivered_ = false;
+  bool informational_ = false;
+  bool bad_header_ = false;
+  size_t header_count_ = 0;
+  bool message_complete_ = false;
+  bool keepalive_ = false;
+  bool response_bytes_seen_ = false;
+};
+
+}  // namespace
+
+PooledConnection::PooledConnection(Http1Upstream& upstream, Http1Host& host, bufferevent* bev)
+    : upstream_(upstream), host_(host), bev_(bev), idle_timer_(upstream.dispatcher(), [this] { drop(); }) {
+  bufferevent_setcb(bev_, &PooledConnection::onRead, nullptr, &PooledConnection::onEvent, this);
+  bufferevent_enable(bev_, EV_READ);
+  idle_timer_.enable(upstream.config().idle_timeout);
+}
+
+PooledConnection::~PooledConnection() {
+  if (bev_) bufferevent_free(bev_);
+}
+
+bufferevent* PooledConnection::release() {
+  bufferevent* bev = bev_;
+  bev_ = nullptr;
+  idle_timer_.disable();
+  bufferevent_setcb(bev, nullptr, nullptr, nullptr, nullptr);
+  return bev;
+}
+
+// Any byte or event on an idle connection means it is no longer usable.
+void PooledConnection::onRead(bufferevent*, void* arg) { static_cast<PooledConnection*>(arg)->drop(); }
+void PooledConnection::onEvent(bufferevent*, short, void* arg) { static_cast<PooledConnection*>(arg)->drop(); }
+void PooledConnection::drop() { upstream_.removeIdle(this); }
+
+Http1Upstream::Http1Upstream(Dispatcher& dispatcher, const config::Upstream& config, size_t buffer_bytes)
+    : dispatcher_(dispatcher), config_(config), buffer_bytes_(buffer_bytes) {
+  hosts_.reserve(config.servers.size());
+  for (const auto& addr : config.servers) {
+    Http1Host h;
+    h.address = addr;
+    h.name = addr.str();
+    hosts_.push_back(std::move(h));
+  }
+}
+
+Http1Upstream::~Http1Upstream() {
+  for (auto& h : hosts_) h.idle.clear();
+}
+
+UpstreamRequestPtr Http1Upstream::newRequest(UpstreamCallbacks& callbacks) {
+  return std::make_unique<Http1UpstreamRequest>(*this, callbacks);
+}
+
+Http1Host* Http1Upstream::pickHost(const std::vector<bool>& tried) {
+  const auto now = Clock::now();
+  auto usable = [&](size_t i, bool need_healthy, bool need_untried) {
+    return (!need_healthy || hosts_[i].down_until <= now) && (!need_untried || !tried[i]);
+  };
+  // Healthy and untried first; then untried; then healthy; then anything (Envoy's panic mode:
+  // when every server looks down, trying one beats refusing everything).
+  for (auto [healthy, untried] : {std::pair{true, true}, {false, true}, {true, false}, {false, false}}) {
+    Http1Host* best = nullptr;
+    const size_t n = hosts_.size();
+    for (size_t k = 0; k < n; ++k) {
+      size_t i = (rr_next_ + k) % n;
+      if (!usable(i, healthy, untried)) continue;
+      if (config_.balance == config::Balance::RoundRobin) {
+        best = &hosts_[i];
+        break;
+      }
+      if (!best || hosts_[i].active_requests < best->active_requests) best = &hosts_[i];
+    }
+    if (best) {
+      rr_next_ = (hostIndex(*best) + 1) % n;
+      return best;
+    }
+  }
+  return &hosts_[0];
+}
+
+bufferevent* Http1Upstream::takeIdle(Http1Host& host) {
+  if (host.idle.empty()) return nullptr;
+  std::unique_ptr<PooledConnection> conn = std::move(host.idle.back());
+  host.idle.pop_back();
+  return conn->release();
+}
+
+void Http1Upstream::parkIdle(Http1Host& host, bufferevent* bev) {
+  if (host.idle.size() >= config_.keepalive) {
+    bufferevent_free(bev);
+    return;
+  }
+  host.idle.push_back(std::make_unique<PooledConnection>(*this, host, bev));
+}
+
+void Http1Upstream::removeIdle(PooledConnection* conn) {
+  auto& idle = conn->host().idle;
+  for (auto it = idle.begin(); it != idle.end(); ++it) {
+    if (it->get() == conn) {
+      // Deleting from inside the connection's own callback: hand it to the loop.
+      struct Holder : Deletable {
+        std::unique_ptr<PooledConnection> c;
+      };
+      auto holder = std::make_unique<Holder>();
+      holder->c = std::move(*it);
+      idle.erase(it);
+      dispatcher_.deferredDelete(std::move(holder));
+      return;
+    }
+  }
+}
+
+void Http1Upstream::reportFailure(Http1Host& host, const char* why) {
+  if (++host.consecutive_fails >= config_.max_fails) {
+    host.consecutive_fails = 0;
+    host.down_until = Clock::now() + config_.fail_timeout;
+    GW_INC(upstream_host_ejected);
+    GW_LOG(Warn, "upstream %s: server %s marked down for %lld ms (%s)", config_.name.c_str(), host.name.c_str(),
+           static_cast<long long>(config_.fail_timeout.count()), why);
+  }
+}
+
+}  // namespace gw::upstream

@@ -1,0 +1,80 @@
+#pragma once
+// HTTP/1.1 upstream: several servers, round-robin or least-outstanding-requests balancing,
+// per-server keep-alive pools, connect / response-header / idle timeouts, passive health
+// (max_fails within a request path ejects a server for fail_timeout), and retries on another
+// server when nothing was sent yet, or when the request is idempotent and had no body.
+//
+// One instance per configured upstream per worker (pools are per worker, like nginx's).
+#include <event2/bufferevent.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "core/dispatcher.h"
+#include "upstream/upstream.h"
+
+namespace gw::upstream {
+
+class Http1Upstream;
+
+// One server of an upstream, with its idle keep-alive connections.
+struct Http1Host {
+  SocketAddress address;
+  std::string name;
+  int consecutive_fails = 0;
+  Clock::time_point down_until{};
+  size_t active_requests = 0;
+  std::vector<std::unique_ptr<class PooledConnection>> idle;
+};
+
+// A connection parked in the pool, watched for close and idle timeout.
+class PooledConnection {
+ public:
+  PooledConnection(Http1Upstream& upstream, Http1Host& host, bufferevent* bev);
+  ~PooledConnection();
+  bufferevent* release();  // hands the bufferevent back to a request (and stops watching it)
+  Http1Host& host() { return host_; }
+
+ private:
+  static void onRead(bufferevent* bev, void* arg);
+  static void onEvent(bufferevent* bev, short what, void* arg);
+  void drop();
+  Http1Upstream& upstream_;
+  Http1Host& host_;
+  bufferevent* bev_;
+  Timer idle_timer_;
+};
+
+class Http1Upstream : public Upstream {
+ public:
+  Http1Upstream(Dispatcher& dispatcher, const config::Upstream& config, size_t buffer_bytes);
+  ~Http1Upstream() override;
+
+  UpstreamRequestPtr newRequest(UpstreamCallbacks& callbacks) override;
+
+  // Internal, used by requests and pooled connections.
+  Dispatcher& dispatcher() { return dispatcher_; }
+  const config::Upstream& config() const { return config_; }
+  size_t bufferBytes() const { return buffer_bytes_; }
+  // Picks a server, preferring healthy ones not in `tried` (bitmask by index).
+  Http1Host* pickHost(const std::vector<bool>& tried);
+  size_t hostIndex(const Http1Host& h) const { return static_cast<size_t>(&h - hosts_.data()); }
+  size_t hostCount() const { return hosts_.size(); }
+  // A healthy keep-alive connection to `host`, or null.
+  bufferevent* takeIdle(Http1Host& host);
+  void parkIdle(Http1Host& host, bufferevent* bev);
+  void removeIdle(PooledConnection* conn);
+  void reportFailure(Http1Host& host, const char* why);
+  void reportSuccess(Http1Host& host) { host.consecutive_fails = 0; }
+
+ private:
+  Dispatcher& dispatcher_;
+  const config::Upstream& config_;
+  size_t buffer_bytes_;
+  std::vector<Http1Host> hosts_;
+  size_t rr_next_ = 0;
+};
+
+}  // namespace gw::upstream
