@@ -181,7 +181,9 @@ bool ServerConnection::parseHead(evbuffer* in) {
     sendError(error_status_, error_code_, error_detail_);
     return false;
   }
-  if ((err != HPE_OK && err != HPE_PAUSED) || !head_ || (n != head_len && !message_complete_)) {
+  // The head pass must end exactly with a complete header section; anything else (e.g. a
+  // request line http_parser reads differently from our scan) is malformed.
+  if ((err != HPE_OK && err != HPE_PAUSED) || !head_ || !headers_complete_ || (n != head_len && !message_complete_)) {
     auto [status, code] = mapParserError(err);
     sendError(status, code, http_errno_description(err));
     return false;
@@ -257,6 +259,7 @@ int ServerConnection::onMessageBegin() {
   in_trailers_ = false;
   header_count_ = 0;
   message_complete_ = false;
+  headers_complete_ = false;
   body_bytes_ = 0;
   error_status_ = 0;
   error_code_ = nullptr;
@@ -316,6 +319,8 @@ bool ServerConnection::commitHeader() {
 }
 
 int ServerConnection::onHeadersComplete() {
+  if (!head_ || headers_complete_) return -1;  // never a second head inside one message
+  headers_complete_ = true;
   if (last_was_value_ && !commitHeader()) return -1;
   last_was_value_ = false;
   in_trailers_ = true;

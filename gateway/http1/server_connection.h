@@ -110,6 +110,7 @@ class ServerConnection : public http::ResponseEncoder, public Deletable {
   int error_status_ = 0;
   const char* error_code_ = nullptr;
   std::string error_detail_;
+  bool headers_complete_ = false;
   bool message_complete_ = false;
   uint64_t body_bytes_ = 0;
   bool head_timer_armed_ = false;

@@ -1,0 +1,106 @@
+#include <gtest/gtest.h>
+
+#include "config/config.h"
+
+namespace gw::config {
+namespace {
+
+std::string errorsOf(const LoadResult& r) {
+  std::string out;
+  for (const auto& e : r.errors) out += e.str() + "\n";
+  return out;
+}
+
+TEST(Config, MinimalYamlGetsDefaults) {
+  auto r = loadConfigText("upstreams: [{name: app, servers: [\"127.0.0.1:9000\"]}]\nroutes: [{upstream: app}]\n", "a.yaml");
+  ASSERT_TRUE(r.errors.empty()) << errorsOf(r);
+  const Config& c = *r.config;
+  ASSERT_EQ(c.listeners.size(), 1u);
+  EXPECT_EQ(c.listeners[0].port, 8080);
+  EXPECT_EQ(c.limits.max_header_bytes, 65536u);
+  EXPECT_EQ(c.timeouts.client_header, Millis(10000));
+  EXPECT_EQ(c.routes[0].prefix, "/");
+  EXPECT_EQ(c.upstreams[0].balance, Balance::RoundRobin);
+}
+
+TEST(Config, JsonIsAccepted) {
+  auto r = loadConfigText(R"({"upstreams":[{"name":"app","servers":["[::1]:9000"],"balance":"least_request"}],
+                              "routes":[{"upstream":"app","prefix":"/api"}],
+                              "timeouts":{"client_body":"250ms"}})", "a.json");
+  ASSERT_TRUE(r.errors.empty()) << errorsOf(r);
+  EXPECT_EQ(r.config->upstreams[0].balance, Balance::LeastRequest);
+  EXPECT_EQ(r.config->timeouts.client_body, Millis(250));
+}
+
+TEST(Config, UnknownKeyNamesFileLineAndField) {
+  auto r = loadConfigText("upstreams:\n  - name: app\n    servers: [\"127.0.0.1:1\"]\n    colour: red\nroutes: [{upstream: app}]\n",
+                          "gw.yaml");
+  ASSERT_FALSE(r.errors.empty());
+  std::string all = errorsOf(r);
+  EXPECT_NE(all.find("gw.yaml:2: /upstreams/0: unknown key 'colour'"), std::string::npos) << all;
+}
+
+TEST(Config, OutOfRangeAndWrongType) {
+  auto r = loadConfigText(
+      "listeners:\n  - port: 70000\nlimits:\n  max_headers: lots\nupstreams: [{name: app, servers: [\"127.0.0.1:1\"]}]\n"
+      "routes: [{upstream: app}]\n",
+      "gw.yaml");
+  std::string all = errorsOf(r);
+  EXPECT_NE(all.find("gw.yaml:2: /listeners/0/port:"), std::string::npos) << all;
+  EXPECT_NE(all.find("gw.yaml:4: /limits/max_headers:"), std::string::npos) << all;
+  EXPECT_EQ(r.config, nullptr);
+}
+
+TEST(Config, QuotedNumbersStayStrings) {
+  auto r = loadConfigText("workers: \"2\"\nupstreams: [{name: app, servers: [\"127.0.0.1:1\"]}]\nroutes: [{upstream: app}]\n",
+                          "gw.yaml");
+  EXPECT_NE(errorsOf(r).find("/workers"), std::string::npos) << errorsOf(r);
+}
+
+TEST(Config, SemanticErrors) {
+  auto r = loadConfigText(R"(
+upstreams:
+  - {name: app, servers: ["127.0.0.1:1"]}
+  - {name: app, servers: ["127.0.0.1:0"]}
+routes:
+  - {upstream: nope}
+trusted_proxies: ["10.0.0.0/99"]
+limits: {max_uri_bytes: 70000, max_header_bytes: 65536}
+)",
+                          "gw.yaml");
+  std::string all = errorsOf(r);
+  EXPECT_NE(all.find("gw.yaml:4: /upstreams/1/name: duplicate upstream name 'app'"), std::string::npos) << all;
+  EXPECT_NE(all.find("/upstreams/1/servers/0: port must be between 1 and 65535"), std::string::npos) << all;
+  EXPECT_NE(all.find("gw.yaml:6: /routes/0/upstream: no upstream named 'nope'"), std::string::npos) << all;
+  EXPECT_NE(all.find("/trusted_proxies/0: not an IP address or CIDR range"), std::string::npos) << all;
+  EXPECT_NE(all.find("/limits/max_uri_bytes: must be smaller than max_header_bytes"), std::string::npos) << all;
+}
+
+TEST(Config, YamlSyntaxErrorHasLine) {
+  auto r = loadConfigText("upstreams:\n  - name: [unclosed\n", "bad.yaml");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].file, "bad.yaml");
+  EXPECT_GT(r.errors[0].line, 0);
+}
+
+TEST(Config, DuplicateKeysAreErrors) {
+  auto r = loadConfigText("workers: 1\nworkers: 2\nupstreams: [{name: app, servers: [\"127.0.0.1:1\"]}]\nroutes: [{upstream: app}]\n",
+                          "d.yaml");
+  EXPECT_NE(errorsOf(r).find("duplicate key 'workers'"), std::string::npos) << errorsOf(r);
+}
+
+TEST(Config, MissingFile) {
+  auto r = loadConfigFile("/nonexistent/gw.yaml");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_NE(r.errors[0].str().find("cannot read file"), std::string::npos);
+}
+
+TEST(Config, ShippedExamplesAreValid) {
+  for (const char* f : {"/deploy/gatewayd.example.yaml"}) {
+    auto r = loadConfigFile(std::string(GW_SOURCE_DIR) + f);
+    EXPECT_TRUE(r.errors.empty()) << f << ": " << errorsOf(r);
+  }
+}
+
+}  // namespace
+}  // namespace gw::config

@@ -1,0 +1,120 @@
+#include <gtest/gtest.h>
+
+#include "filters/forwarded.h"
+#include "filters/request_id.h"
+
+namespace gw::filters {
+namespace {
+
+ForwardedConfig trusting(std::initializer_list<const char*> cidrs) {
+  ForwardedConfig c;
+  for (const char* s : cidrs) c.trusted.push_back(*Cidr::parse(s));
+  return c;
+}
+
+TEST(ClientFromXff, WalksFromTheRightPastTrustedHops) {
+  auto cfg = trusting({"10.0.0.0/8", "127.0.0.1/32"});
+  // client, untrusted proxy, trusted proxy → the untrusted proxy is as far as we can believe.
+  EXPECT_EQ(clientFromXff("203.0.113.7, 198.51.100.2, 10.1.1.1", "127.0.0.1", cfg), "198.51.100.2");
+  EXPECT_EQ(clientFromXff("203.0.113.7, 10.9.9.9, 10.1.1.1", "127.0.0.1", cfg), "203.0.113.7");
+  // All trusted: the leftmost.
+  EXPECT_EQ(clientFromXff("10.2.2.2, 10.1.1.1", "127.0.0.1", cfg), "10.2.2.2");
+  // Empty: the peer itself.
+  EXPECT_EQ(clientFromXff("", "127.0.0.1", cfg), "127.0.0.1");
+  // Garbage stops the walk at the last believable address.
+  EXPECT_EQ(clientFromXff("203.0.113.7, junk, 10.1.1.1", "127.0.0.1", cfg), "10.1.1.1");
+  // Ports and bracketed IPv6 are understood.
+  EXPECT_EQ(clientFromXff("[2001:db8::1]:4711, 10.1.1.1:80", "127.0.0.1", cfg), "2001:db8::1");
+}
+
+TEST(ForwardedNode, QuotesIpv6) {
+  EXPECT_EQ(forwardedNode("192.0.2.60"), "192.0.2.60");
+  EXPECT_EQ(forwardedNode("2001:db8:cafe::17"), "\"[2001:db8:cafe::17]\"");
+}
+
+class FakeCallbacks : public http::StreamFilterCallbacks {
+ public:
+  void sendLocalReply(int status, std::string_view, std::string_view, const http::HeaderMap*) override {
+    local_status = status;
+  }
+  void resume() override {}
+  http::StreamInfo& streamInfo() override { return info; }
+  http::StreamInfo info;
+  int local_status = 0;
+};
+
+http::RequestHead spoofedHead() {
+  http::RequestHead h;
+  h.method = "GET";
+  h.path = "/";
+  h.authority = "api.example.com";
+  h.headers.add("Host", "api.example.com");
+  h.headers.add("X-Forwarded-For", "1.2.3.4");
+  h.headers.add("X-Forwarded-Proto", "https");
+  h.headers.add("X-Forwarded-Host", "evil.example");
+  h.headers.add("X-Forwarded-Port", "1");
+  h.headers.add("X-Real-IP", "1.2.3.4");
+  h.headers.add("Forwarded", "for=1.2.3.4");
+  h.headers.add("X-Request-Id", "client-chosen");
+  return h;
+}
+
+TEST(ForwardedFilter, UntrustedPeerCannotSpoof) {
+  auto cfg = std::make_shared<ForwardedConfig>(trusting({"10.0.0.0/8"}));
+  cfg->rfc7239 = true;
+  ForwardedFilter f(cfg);
+  FakeCallbacks cb;
+  cb.info.peer = *SocketAddress::parseNumeric("[2001:db8::9]:5555");
+  cb.info.local_port = 8080;
+  f.setCallbacks(cb);
+  auto h = spoofedHead();
+  EXPECT_EQ(f.onRequestHeaders(h, true), http::FilterStatus::Continue);
+  EXPECT_EQ(cb.info.client_address, "2001:db8::9");
+  EXPECT_FALSE(cb.info.peer_trusted);
+  EXPECT_EQ(h.headers.getCombined("X-Forwarded-For"), "2001:db8::9");
+  EXPECT_EQ(h.headers.getCombined("X-Forwarded-Proto"), "http");
+  EXPECT_EQ(h.headers.getCombined("X-Forwarded-Host"), "api.example.com");
+  EXPECT_EQ(h.headers.getCombined("X-Forwarded-Port"), "8080");
+  EXPECT_EQ(h.headers.get("X-Real-IP"), nullptr);
+  EXPECT_EQ(h.headers.getCombined("Forwarded"), "for=\"[2001:db8::9]\";host=\"api.example.com\";proto=http");
+
+  RequestIdFilter rid(std::make_shared<RequestIdConfig>());
+  rid.setCallbacks(cb);
+  rid.onRequestHeaders(h, true);
+  EXPECT_NE(*h.headers.get("X-Request-Id"), "client-chosen");
+  EXPECT_EQ(*h.headers.get("X-Request-Id"), cb.info.request_id);
+}
+
+TEST(ForwardedFilter, TrustedPeerKeepsAndAppends) {
+  auto cfg = std::make_shared<ForwardedConfig>(trusting({"10.0.0.0/8"}));
+  cfg->rfc7239 = true;
+  ForwardedFilter f(cfg);
+  FakeCallbacks cb;
+  cb.info.peer = *SocketAddress::parseNumeric("10.0.0.5:5555");
+  cb.info.local_port = 8080;
+  f.setCallbacks(cb);
+  auto h = spoofedHead();
+  f.onRequestHeaders(h, true);
+  EXPECT_TRUE(cb.info.peer_trusted);
+  EXPECT_EQ(cb.info.client_address, "1.2.3.4");
+  EXPECT_EQ(h.headers.getCombined("X-Forwarded-For"), "1.2.3.4, 10.0.0.5");
+  EXPECT_EQ(h.headers.getCombined("X-Forwarded-Proto"), "https");
+  EXPECT_EQ(h.headers.getCombined("X-Forwarded-Host"), "evil.example");
+  EXPECT_EQ(h.headers.getCombined("X-Forwarded-Port"), "1");
+  EXPECT_EQ(h.headers.getCombined("Forwarded"), "for=1.2.3.4, for=10.0.0.5;host=\"api.example.com\";proto=http");
+
+  RequestIdFilter rid(std::make_shared<RequestIdConfig>());
+  rid.setCallbacks(cb);
+  rid.onRequestHeaders(h, true);
+  EXPECT_EQ(cb.info.request_id, "client-chosen");
+}
+
+TEST(RequestId, Validation) {
+  EXPECT_TRUE(validRequestId("abc-123_x.y:z"));
+  EXPECT_FALSE(validRequestId(""));
+  EXPECT_FALSE(validRequestId("a b"));
+  EXPECT_FALSE(validRequestId(std::string(129, 'a')));
+}
+
+}  // namespace
+}  // namespace gw::filters
