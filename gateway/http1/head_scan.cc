@@ -2,20 +2,17 @@
 
 namespace gw::http1 {
 
+bool uriTooLong(std::string_view line, size_t max_uri) {
+  size_t sp1 = line.find(' ');
+  if (sp1 == std::string_view::npos) return line.size() > max_uri;
+  size_t sp2 = line.find(' ', sp1 + 1);
+  size_t uri_len = (sp2 == std::string_view::npos ? line.size() : sp2) - sp1 - 1;
+  return uri_len > max_uri;
+}
+
 namespace {
-HeadScan scan(std::string_view head, size_t max_uri, bool complete) {
-  // Request line: METHOD SP request-target SP HTTP-version
-  if (max_uri > 0) {
-    size_t first_eol = head.find('\n');
-    std::string_view line = head.substr(0, first_eol == std::string_view::npos ? head.size() : first_eol);
-    size_t sp1 = line.find(' ');
-    if (sp1 != std::string_view::npos) {
-      size_t sp2 = line.find(' ', sp1 + 1);
-      size_t uri_len = (sp2 == std::string_view::npos ? line.size() : sp2) - sp1 - 1;
-      if (uri_len > max_uri) return HeadScan::UriTooLong;
-    }
-  }
-  for (size_t i = 0; i < head.size(); ++i) {
+HeadScan scanBytes(std::string_view head, size_t from, bool complete) {
+  for (size_t i = from; i < head.size(); ++i) {
     char c = head[i];
     if (c == '\0') return HeadScan::Nul;
     if (c == '\n' && (i == 0 || head[i - 1] != '\r')) return HeadScan::BareLf;
@@ -28,16 +25,26 @@ HeadScan scan(std::string_view head, size_t max_uri, bool complete) {
     }
     // A field line that starts with SP/HTAB is obs-fold (or, right after the request line,
     // whitespace before the first field): both refused (RFC 9112 §2.2, §5.2).
-    if (c == '\n' && i + 1 < head.size() && (head[i + 1] == ' ' || head[i + 1] == '\t')) {
-      return HeadScan::ObsFold;
-    }
+    // Checked looking back from the SP/HTAB, so it holds when a read splits the head there.
+    if ((c == ' ' || c == '\t') && i > 0 && head[i - 1] == '\n') return HeadScan::ObsFold;
   }
   return HeadScan::Ok;
+}
+
+HeadScan scan(std::string_view head, size_t max_uri, bool complete) {
+  if (max_uri > 0) {
+    size_t eol = head.find('\r');
+    if (uriTooLong(head.substr(0, eol == std::string_view::npos ? head.size() : eol), max_uri)) {
+      return HeadScan::UriTooLong;
+    }
+  }
+  return scanBytes(head, 0, complete);
 }
 }  // namespace
 
 HeadScan scanHead(std::string_view head, size_t max_uri) { return scan(head, max_uri, true); }
 HeadScan scanPartialHead(std::string_view partial, size_t max_uri) { return scan(partial, max_uri, false); }
+HeadScan scanHeadBytes(std::string_view s, size_t from) { return scanBytes(s, from, false); }
 
 const char* headScanCode(HeadScan r) {
   switch (r) {

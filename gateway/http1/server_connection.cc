@@ -143,36 +143,58 @@ bool ServerConnection::parseHead(evbuffer* in) {
   }
   const size_t limit = settings_.limits.max_header_bytes;
   const size_t max_uri = settings_.limits.max_uri_bytes;
-  evbuffer_ptr end = evbuffer_search(in, "\r\n\r\n", 4, nullptr);
-  if (end.pos < 0 || static_cast<size_t>(end.pos) + 4 > limit) {
-    size_t n = std::min(avail, limit + 1);
-    std::string_view partial(reinterpret_cast<const char*>(evbuffer_pullup(in, n)), n);
-    HeadScan r = scanPartialHead(partial, max_uri);
-    if (r == HeadScan::UriTooLong) {
-      sendError(414, "uri_too_long", "the request-target exceeds " + std::to_string(max_uri) + " bytes");
-    } else if (r != HeadScan::Ok) {
+  auto uriError = [&] {
+    sendError(414, "uri_too_long", "the request-target exceeds " + std::to_string(max_uri) + " bytes");
+  };
+  // Incremental: only bytes that arrived since the last read are searched and checked, so a
+  // client dribbling its head byte by byte costs linear time, not quadratic.
+  const size_t upto = std::min(avail, limit + 1);
+  evbuffer_ptr search_from;
+  evbuffer_ptr_set(in, &search_from, head_searched_, EVBUFFER_PTR_SET);
+  evbuffer_ptr end = evbuffer_search(in, "\r\n\r\n", 4, &search_from);
+  const bool complete = end.pos >= 0 && static_cast<size_t>(end.pos) + 4 <= limit;
+  const size_t check_to = complete ? static_cast<size_t>(end.pos) + 4 : upto;  // never into the body
+  if (check_to > head_scanned_) {
+    const size_t from = head_scanned_ > 0 ? head_scanned_ - 1 : 0;  // one byte of context
+    std::string fresh(check_to - from, '\0');
+    evbuffer_ptr pos;
+    evbuffer_ptr_set(in, &pos, from, EVBUFFER_PTR_SET);
+    evbuffer_copyout_from(in, &pos, fresh.data(), fresh.size());
+    HeadScan r = scanHeadBytes(fresh, from == 0 ? 0 : 1);
+    if (r != HeadScan::Ok) {
       sendError(400, headScanCode(r), "malformed request head");
-    } else if (avail > limit) {
-      if (partial.find('\n') == std::string_view::npos && partial.size() > max_uri) {
-        sendError(414, "uri_too_long", "the request-target exceeds " + std::to_string(max_uri) + " bytes");
-      } else {
-        sendError(431, "header_section_too_large",
-                  "the request head exceeds " + std::to_string(limit) + " bytes");
+      return false;
+    }
+    if (!request_line_checked_) {
+      size_t eol = fresh.find('\r', from == 0 ? 0 : 1);
+      if (eol != std::string::npos) {
+        request_line_checked_ = true;
+        std::string line(from + eol, '\0');
+        evbuffer_copyout(in, line.data(), line.size());
+        if (uriTooLong(line, max_uri)) {
+          uriError();
+          return false;
+        }
+      } else if (check_to > max_uri + 32) {  // method + SP + target + SP + "HTTP/1.1" cannot fit
+        uriError();
+        return false;
       }
+    }
+    // A trailing CR is checked again next time, when its LF may be there.
+    head_scanned_ = fresh.back() == '\r' ? check_to - 1 : check_to;
+  }
+  if (!complete) {
+    head_searched_ = upto > 3 ? upto - 3 : 0;
+    if (avail > limit) {
+      sendError(431, "header_section_too_large", "the request head exceeds " + std::to_string(limit) + " bytes");
     }
     return false;
   }
   const size_t head_len = static_cast<size_t>(end.pos) + 4;
   const char* data = reinterpret_cast<const char*>(evbuffer_pullup(in, head_len));
-  HeadScan r = scanHead(std::string_view(data, head_len), max_uri);
-  if (r == HeadScan::UriTooLong) {
-    sendError(414, "uri_too_long", "the request-target exceeds " + std::to_string(max_uri) + " bytes");
-    return false;
-  }
-  if (r != HeadScan::Ok) {
-    sendError(400, headScanCode(r), "malformed request head");
-    return false;
-  }
+  head_scanned_ = 0;
+  head_searched_ = 0;
+  request_line_checked_ = false;
 
   http_parser_pause(&parser_, 0);
   size_t n = http_parser_execute(&parser_, &parserSettings(), data, head_len);

@@ -114,6 +114,9 @@ class ServerConnection : public http::ResponseEncoder, public Deletable {
   bool message_complete_ = false;
   uint64_t body_bytes_ = 0;
   bool head_timer_armed_ = false;
+  size_t head_scanned_ = 0;   // bytes of the pending head already checked
+  size_t head_searched_ = 0;  // where the search for CRLF CRLF resumes
+  bool request_line_checked_ = false;
   uint64_t requests_ = 0;
 
   // Current stream and its response.

@@ -142,7 +142,7 @@ void Worker::onStop() {
 void Worker::closeAll() {
   auto conns = std::move(conns_);
   conns_.clear();
-  for (auto& [id, c] : conns) GW_DEC(downstream_cx_active);
+  for (size_t i = 0; i < conns.size(); ++i) GW_DEC(downstream_cx_active);
   conns.clear();  // destructors reset their streams
 }
 

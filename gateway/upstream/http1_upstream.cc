@@ -124,7 +124,11 @@ class Http1UpstreamRequest : public UpstreamRequest {
     } else {
       evbuffer_add_buffer(out, data);
     }
-    if (len > 0 && out != pending_) body_sent_ = true;
+    if (len > 0 && out != pending_) {
+      body_sent_ = true;
+      // response_timeout counts from the last request byte sent: a long upload is not a hang.
+      if (!headers_delivered_) timer_.enable(upstream_.config().response_timeout);
+    }
     request_complete_ = request_complete_ || end_stream;
     if (!above_high_ && evbuffer_get_length(out) > upstream_.bufferBytes()) {
       above_high_ = true;

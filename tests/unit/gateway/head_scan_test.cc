@@ -36,3 +36,33 @@ TEST(HeadScan, PartialHeadWaitsOnTrailingCr) {
 
 }  // namespace
 }  // namespace gw::http1
+
+namespace gw::http1 {
+namespace {
+
+TEST(HeadScan, IncrementalScanMatchesWholeScan) {
+  // Feeding a head in pieces (with one byte of context) finds exactly what a whole scan finds,
+  // including a CR/LF pair split across reads.
+  const std::string heads[] = {"GET / HTTP/1.1\r\nHost: a\r\nX: b\r\n\r\n", "GET / HTTP/1.1\r\nHost: a\nX: b\r\n\r\n",
+                               "GET / HTTP/1.1\r\nHost: a\r\n b\r\n\r\n", "GET / HTTP/1.1\r\nHost: a\rb\r\n\r\n"};
+  for (const auto& h : heads) {
+    for (size_t split = 1; split < h.size(); ++split) {
+      HeadScan whole = scanHeadBytes(h, 0);
+      HeadScan first = scanHeadBytes(h.substr(0, split), 0);
+      size_t scanned = h[split - 1] == '\r' ? split - 1 : split;
+      HeadScan second = scanHeadBytes(h, scanned > 0 ? scanned : 0);
+      HeadScan pieces = first != HeadScan::Ok ? first : second;
+      EXPECT_EQ(pieces, whole) << "split at " << split << " of " << h;
+    }
+  }
+}
+
+TEST(HeadScan, UriTooLongLooksAtTheTargetOnly) {
+  EXPECT_FALSE(uriTooLong("GET /abc HTTP/1.1", 4));
+  EXPECT_TRUE(uriTooLong("GET /abcd HTTP/1.1", 4));
+  EXPECT_TRUE(uriTooLong("GET /abcd", 4));  // version not arrived yet
+  EXPECT_FALSE(uriTooLong("VERYLONGMETHODNAME / HTTP/1.1", 4));
+}
+
+}  // namespace
+}  // namespace gw::http1
