@@ -65,7 +65,8 @@ void ActiveStream::decodeHeaders(http::RequestHeadPtr head, bool end_stream) {
 void ActiveStream::runRequestHeaderFilters(size_t from) {
   for (size_t i = from; i < filters_.size(); ++i) {
     if (filters_[i]->onRequestHeaders(*request_, request_end_) == http::FilterStatus::StopIteration) {
-      return;  // answered locally, or the filter will call resume()
+      paused_at_ = i;  // answered locally, or the filter will call resume()
+      return;
     }
     if (local_reply_ || reset_) return;
   }
@@ -74,11 +75,10 @@ void ActiveStream::runRequestHeaderFilters(size_t from) {
 }
 
 void ActiveStream::resume() {
-  // TODO(gw): filters that pause (digest auth, body validation) record their index; until one
-  // exists, resuming restarts after the router, which is the last request-side stage.
-  if (local_reply_ || reset_ || headers_done_) return;
-  headers_done_ = true;
-  startUpstream();
+  if (local_reply_ || reset_ || headers_done_ || !paused_at_) return;
+  size_t next = *paused_at_ + 1;
+  paused_at_.reset();
+  runRequestHeaderFilters(next);
 }
 
 void ActiveStream::startUpstream() {

@@ -8,6 +8,7 @@
 // Owned by its codec (as RequestDecoderPtr); destroyed from the event loop. The access-log line
 // is written when it is destroyed, whatever the outcome.
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "http/codec.h"
@@ -56,6 +57,7 @@ class ActiveStream : public http::RequestDecoder,
   http::RequestHeadPtr request_;
   upstream::UpstreamRequestPtr upstream_request_;
   evbuffer* pending_body_;  // body that arrived while request filters were paused
+  std::optional<size_t> paused_at_;  // the request-header filter that returned StopIteration
   bool request_end_ = false;
   bool headers_done_ = false;  // request-header filters all continued
   bool response_started_ = false;
