@@ -9,6 +9,8 @@
 #include <rapidjson/document.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <set>
@@ -154,14 +156,42 @@ std::string contextToPointer(const std::vector<std::string>& context) {
   return ptr;
 }
 
-// Makes valijson's messages read like a config checker's.
-std::string friendlyMessage(const std::string& description) {
-  static const std::string kUnknown = "could not be validated using 'properties' or 'additionalProperties' constraints: ";
+// Makes valijson's messages read like a config checker's: "must be <= 65535", "unknown key".
+// `ptr` may be extended (an unknown key points at the key itself).
+std::string friendlyMessage(const std::string& description, std::string& ptr) {
+  static const std::string kUnknown = "could not be validated using 'properties' or 'additionalProperties' constraints: '";
   if (auto pos = description.find(kUnknown); pos != std::string::npos) {
-    return "unknown key " + description.substr(pos + kUnknown.size());
+    std::string key = description.substr(pos + kUnknown.size());
+    if (auto q = key.find('\''); q != std::string::npos) key.resize(q);
+    ptr += "/" + key;
+    return "unknown key";
   }
-  return description;
+  auto number = [](const std::string& text, size_t at) {
+    std::string n = text.substr(at);
+    while (!n.empty() && (n.back() == '.' || n.back() == ' ')) n.pop_back();
+    if (n.find('.') != std::string::npos) {
+      while (n.back() == '0') n.pop_back();
+      if (n.back() == '.') n.pop_back();
+    }
+    return n;
+  };
+  static const std::pair<const char*, const char*> kBounds[] = {
+      {"Expected number less than or equal to ", "must be <= "},
+      {"Expected number greater than or equal to ", "must be >= "},
+      {"Expected number less than ", "must be < "},
+      {"Expected number greater than ", "must be > "}};
+  for (const auto& [from, to] : kBounds) {
+    if (description.rfind(from, 0) == 0) return to + number(description, strlen(from));
+  }
+  if (description.find("'type' constraint") != std::string::npos) return "wrong type for this field";
+  std::string out = description;
+  while (!out.empty() && out.back() == '.') out.pop_back();
+  return out;
 }
+
+// valijson also reports each enclosing object and array an error sits in ("Failed to validate
+// item #0 in array"); those repeat the real error and are dropped when it is there.
+bool isCascade(const std::string& description) { return description.rfind("Failed to validate", 0) == 0; }
 
 class Builder {
  public:
@@ -373,11 +403,15 @@ LoadResult loadConfigText(const std::string& text, const std::string& source) {
   valijson::ValidationResults vr;
   valijson::adapters::RapidJsonAdapter adapter(doc);
   if (!validator.validate(compiledSchema(), adapter, &vr)) {
-    std::set<std::string> seen;
+    std::vector<valijson::ValidationResults::Error> all;
     valijson::ValidationResults::Error e;
-    while (vr.popError(e)) {
-      std::string ptr = contextToPointer(e.context);
-      std::string msg = friendlyMessage(e.description);
+    while (vr.popError(e)) all.push_back(e);
+    const bool has_specific = std::any_of(all.begin(), all.end(), [](const auto& x) { return !isCascade(x.description); });
+    std::set<std::string> seen;
+    for (const auto& err : all) {
+      if (has_specific && isCascade(err.description)) continue;
+      std::string ptr = contextToPointer(err.context);
+      std::string msg = friendlyMessage(err.description, ptr);
       if (!seen.insert(ptr + msg).second) continue;
       int line = 0;
       for (std::string p = ptr;; p.resize(p.rfind('/'))) {

@@ -245,6 +245,8 @@ bool ServerConnection::parseBody(evbuffer* in) {
       if (status == 0) {
         std::tie(status, code) = mapParserError(err);
         detail = http_errno_description(err);
+        // http_parser reports an overflowing chunk size as HPE_INVALID_CONTENT_LENGTH.
+        if (err == HPE_INVALID_CONTENT_LENGTH && (parser_.flags & F_CHUNKED)) code = "invalid_chunk_size";
       }
       if (stream_) {
         stream_->streamInfo().request_body_bytes = body_bytes_;
@@ -410,7 +412,8 @@ int ServerConnection::onHeadersComplete() {
   }
 
   if (h.headers.count("transfer-encoding") > 0) {
-    auto codings = http::splitList(h.headers.getCombined("transfer-encoding"));
+    const std::string te = h.headers.getCombined("transfer-encoding");  // splitList returns views into it
+    auto codings = http::splitList(te);
     for (std::string_view c : codings) {
       if (!iequals(c, "chunked")) {
         setParserError(501, "unsupported_transfer_coding", "only the chunked transfer coding is supported");

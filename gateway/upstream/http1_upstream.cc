@@ -399,7 +399,9 @@ class Http1UpstreamRequest : public UpstreamRequest {
   void finish() {
     finished_ = true;
     timer_.disable();
-    bool reusable = keepalive_ && request_complete_ && bev_ &&
+    // Not after HEAD: a non-conforming server may still send the body its headers announced, and
+    // those bytes would be read as the response to the next request on this connection.
+    bool reusable = keepalive_ && request_complete_ && !is_head_ && bev_ &&
                     evbuffer_get_length(bufferevent_get_input(bev_)) == 0 &&
                     evbuffer_get_length(bufferevent_get_output(bev_)) == 0;
     releaseConnection(reusable);
