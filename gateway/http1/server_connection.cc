@@ -9,28 +9,11 @@
 #include "core/log.h"
 #include "http/problem.h"
 #include "http1/head_scan.h"
+#include "http1/parser_glue.h"
 
 namespace gw::http1 {
 
 namespace {
-
-ServerConnection* self(http_parser* p) { return static_cast<ServerConnection*>(p->data); }
-
-const http_parser_settings& parserSettings() {
-  static const http_parser_settings s = [] {
-    http_parser_settings st;
-    http_parser_settings_init(&st);
-    st.on_message_begin = [](http_parser* p) { return self(p)->onMessageBegin(); };
-    st.on_url = [](http_parser* p, const char* at, size_t len) { return self(p)->onUrl(at, len); };
-    st.on_header_field = [](http_parser* p, const char* at, size_t len) { return self(p)->onHeaderField(at, len); };
-    st.on_header_value = [](http_parser* p, const char* at, size_t len) { return self(p)->onHeaderValue(at, len); };
-    st.on_headers_complete = [](http_parser* p) { return self(p)->onHeadersComplete(); };
-    st.on_body = [](http_parser* p, const char* at, size_t len) { return self(p)->onBody(at, len); };
-    st.on_message_complete = [](http_parser* p) { return self(p)->onMessageComplete(); };
-    return st;
-  }();
-  return s;
-}
 
 // Maps http_parser's own errors onto the answer a client should get.
 std::pair<int, const char*> mapParserError(http_errno err) {
@@ -197,7 +180,7 @@ bool ServerConnection::parseHead(evbuffer* in) {
   request_line_checked_ = false;
 
   http_parser_pause(&parser_, 0);
-  size_t n = http_parser_execute(&parser_, &parserSettings(), data, head_len);
+  size_t n = http_parser_execute(&parser_, &parserSettingsFor<ServerConnection>(), data, head_len);
   http_errno err = HTTP_PARSER_ERRNO(&parser_);
   if (error_status_ != 0) {
     sendError(error_status_, error_code_, error_detail_);
@@ -234,7 +217,7 @@ bool ServerConnection::parseBody(evbuffer* in) {
   while (!message_complete_ && evbuffer_get_length(in) > 0) {
     evbuffer_iovec v;
     if (evbuffer_peek(in, -1, nullptr, &v, 1) < 1) break;
-    size_t n = http_parser_execute(&parser_, &parserSettings(), static_cast<const char*>(v.iov_base), v.iov_len);
+    size_t n = http_parser_execute(&parser_, &parserSettingsFor<ServerConnection>(), static_cast<const char*>(v.iov_base), v.iov_len);
     evbuffer_drain(in, n);
     progressed = progressed || n > 0;
     http_errno err = HTTP_PARSER_ERRNO(&parser_);
@@ -278,8 +261,6 @@ int ServerConnection::onMessageBegin() {
   head_ = std::make_unique<http::RequestHead>();
   url_.clear();
   field_.clear();
-  value_.clear();
-  last_was_value_ = false;
   in_trailers_ = false;
   header_count_ = 0;
   message_complete_ = false;
@@ -296,15 +277,13 @@ int ServerConnection::onUrl(const char* at, size_t len) {
 }
 
 int ServerConnection::onHeaderField(const char* at, size_t len) {
-  if (last_was_value_ && !commitHeader()) return -1;
-  last_was_value_ = false;
-  field_.append(at, len);
+  if (field_.nameStartsAfterValue() && !commitHeader()) return -1;
+  field_.appendName(at, len);
   return 0;
 }
 
 int ServerConnection::onHeaderValue(const char* at, size_t len) {
-  last_was_value_ = true;
-  value_.append(at, len);
+  field_.appendValue(at, len);
   return 0;
 }
 
@@ -316,10 +295,9 @@ void ServerConnection::setParserError(int status, const char* code, std::string 
 }
 
 bool ServerConnection::commitHeader() {
-  if (field_.empty() && value_.empty()) return true;
+  if (!field_.pending()) return true;
   if (in_trailers_) {  // request trailers are read and dropped (never forwarded)
     field_.clear();
-    value_.clear();
     return true;
   }
   if (++header_count_ > settings_.limits.max_headers) {
@@ -327,8 +305,8 @@ bool ServerConnection::commitHeader() {
                    "more than " + std::to_string(settings_.limits.max_headers) + " header fields");
     return false;
   }
-  std::string_view value = trim(value_);
-  if (!http::isValidFieldName(field_)) {
+  std::string_view value = trim(field_.value());
+  if (!http::isValidFieldName(field_.name())) {
     setParserError(400, "invalid_header_name", "a header field name is not a token");
     return false;
   }
@@ -336,17 +314,15 @@ bool ServerConnection::commitHeader() {
     setParserError(400, "invalid_header_value", "a header field value holds control characters");
     return false;
   }
-  head_->headers.add(field_, value);
+  head_->headers.add(field_.name(), value);
   field_.clear();
-  value_.clear();
   return true;
 }
 
 int ServerConnection::onHeadersComplete() {
   if (!head_ || headers_complete_) return -1;  // never a second head inside one message
   headers_complete_ = true;
-  if (last_was_value_ && !commitHeader()) return -1;
-  last_was_value_ = false;
+  if (field_.pending() && !commitHeader()) return -1;
   in_trailers_ = true;
   http::RequestHead& h = *head_;
   h.version_major = parser_.http_major;

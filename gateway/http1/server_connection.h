@@ -18,6 +18,7 @@
 #include "config/config.h"
 #include "core/dispatcher.h"
 #include "http/codec.h"
+#include "http1/parser_glue.h"
 
 namespace gw::http1 {
 
@@ -103,8 +104,7 @@ class ServerConnection : public http::ResponseEncoder, public Deletable {
   // Head under construction.
   http::RequestHeadPtr head_;
   std::string url_;
-  std::string field_, value_;
-  bool last_was_value_ = false;
+  FieldAccumulator field_;
   bool in_trailers_ = false;
   size_t header_count_ = 0;
   int error_status_ = 0;

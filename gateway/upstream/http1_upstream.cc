@@ -8,6 +8,7 @@
 
 #include "core/counters.h"
 #include "core/log.h"
+#include "http1/parser_glue.h"
 
 namespace gw::upstream {
 
@@ -158,19 +159,16 @@ class Http1UpstreamRequest : public UpstreamRequest {
 
   // http_parser callbacks
   int onHeaderField(const char* at, size_t len) {
-    if (last_was_value_) commitHeader();
-    last_was_value_ = false;
-    field_.append(at, len);
+    if (field_.nameStartsAfterValue()) commitHeader();
+    field_.appendName(at, len);
     return 0;
   }
   int onHeaderValue(const char* at, size_t len) {
-    last_was_value_ = true;
-    value_.append(at, len);
+    field_.appendValue(at, len);
     return 0;
   }
   int onHeadersComplete() {
-    if (last_was_value_) commitHeader();
-    last_was_value_ = false;
+    if (field_.pending()) commitHeader();
     if (bad_header_) return -1;
     int status = parser_.status_code;
     if (status >= 100 && status < 200) {
@@ -204,35 +202,18 @@ class Http1UpstreamRequest : public UpstreamRequest {
   }
 
  private:
-  static Http1UpstreamRequest* self(http_parser* p) { return static_cast<Http1UpstreamRequest*>(p->data); }
-
-  static const http_parser_settings& settings() {
-    static const http_parser_settings s = [] {
-      http_parser_settings st;
-      http_parser_settings_init(&st);
-      st.on_header_field = [](http_parser* p, const char* at, size_t len) { return self(p)->onHeaderField(at, len); };
-      st.on_header_value = [](http_parser* p, const char* at, size_t len) { return self(p)->onHeaderValue(at, len); };
-      st.on_headers_complete = [](http_parser* p) { return self(p)->onHeadersComplete(); };
-      st.on_body = [](http_parser* p, const char* at, size_t len) { return self(p)->onBody(at, len); };
-      st.on_message_complete = [](http_parser* p) { return self(p)->onMessageComplete(); };
-      return st;
-    }();
-    return s;
-  }
-
   void commitHeader() {
-    std::string_view v = trim(value_);
+    std::string_view v = trim(field_.value());
     if (!head_ready_ && !informational_) {
-      if (!http::isValidFieldName(field_) || !http::isValidFieldValue(v)) {
+      if (!http::isValidFieldName(field_.name()) || !http::isValidFieldValue(v)) {
         bad_header_ = true;  // header injection from the upstream: refuse the response
       } else if (++header_count_ <= 1000) {
-        head_->headers.add(field_, v);
+        head_->headers.add(field_.name(), v);
       } else {
         bad_header_ = true;
       }
     }  // response trailers are dropped
     field_.clear();
-    value_.clear();
   }
 
   void startAttempt() {
@@ -292,8 +273,6 @@ class Http1UpstreamRequest : public UpstreamRequest {
     parser_.data = this;
     head_ = std::make_unique<http::ResponseHead>();
     field_.clear();
-    value_.clear();
-    last_was_value_ = false;
     head_ready_ = false;
     informational_ = false;
     bad_header_ = false;
@@ -332,7 +311,7 @@ class Http1UpstreamRequest : public UpstreamRequest {
       // Let the parser see the end: it completes a close-delimited body.
       processInput();
       if (cancelled_ || finished_) return;
-      http_parser_execute(&parser_, &settings(), nullptr, 0);
+      http_parser_execute(&parser_, &http1::parserSettingsFor<Http1UpstreamRequest>(), nullptr, 0);
       if (message_complete_) {
         keepalive_ = false;
         deliver();
@@ -353,7 +332,7 @@ class Http1UpstreamRequest : public UpstreamRequest {
       if (evbuffer_peek(in, -1, nullptr, &v, 1) < 1) break;
       response_bytes_seen_ = true;
       http_parser_pause(&parser_, 0);
-      size_t n = http_parser_execute(&parser_, &settings(), static_cast<const char*>(v.iov_base), v.iov_len);
+      size_t n = http_parser_execute(&parser_, &http1::parserSettingsFor<Http1UpstreamRequest>(), static_cast<const char*>(v.iov_base), v.iov_len);
       evbuffer_drain(in, n);
       http_errno err = HTTP_PARSER_ERRNO(&parser_);
       if (bad_header_ || (err != HPE_OK && err != HPE_PAUSED)) {
@@ -509,8 +488,7 @@ class Http1UpstreamRequest : public UpstreamRequest {
 
   http_parser parser_;
   http::ResponseHeadPtr head_;
-  std::string field_, value_;
-  bool last_was_value_ = false;
+  http1::FieldAccumulator field_;
   bool head_ready_ = false;
   bool headers_delivered_ = false;
   bool informational_ = false;
