@@ -171,6 +171,10 @@ class Http1UpstreamRequest : public UpstreamRequest {
     if (field_.pending()) commitHeader();
     if (bad_header_) return -1;
     int status = parser_.status_code;
+    if (parser_.http_major != 1 || status < 100 || status > 599) {
+      bad_header_ = true;  // not an HTTP/1.x status we could relay
+      return -1;
+    }
     if (status >= 100 && status < 200) {
       if (status == 101) {
         bad_header_ = true;  // never asked for an upgrade
