@@ -1,8 +1,8 @@
 // gatewayd: wiring only. Parses the command line, loads and checks the config (or the built-in
 // demo), binds the listeners, starts the workers and waits for SIGTERM/SIGINT.
 #include <event2/event.h>
-#include <event2/thread.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -15,6 +15,7 @@
 
 #include "config/config.h"
 #include "core/counters.h"
+#include "core/dispatcher.h"
 #include "core/log.h"
 #include "demo/demo_backend.h"
 #include "filters/access_log.h"
@@ -122,7 +123,10 @@ int main(int argc, char** argv) {
   Options opt;
   if (!parseArgs(argc, argv, opt)) return 2;
   std::signal(SIGPIPE, SIG_IGN);
-  evthread_use_pthreads();
+  // Stream buffers come and go in 256 KiB pieces on every large response; with glibc's defaults
+  // each free trims the worker's arena and the next read page-faults it back (tests/load).
+  mallopt(M_MMAP_THRESHOLD, 4 << 20);
+  mallopt(M_TRIM_THRESHOLD, 32 << 20);
 
   std::unique_ptr<gw::demo::DemoBackend> demo;
   gw::config::LoadResult loaded;
@@ -212,9 +216,10 @@ int main(int argc, char** argv) {
   event* sigint = evsignal_new(base, SIGINT, onSignal, &st);
   event_add(sigterm, nullptr);
   event_add(sigint, nullptr);
+  gw::Waker workers_done(base, [base] { event_base_loopbreak(base); });
   std::thread joiner([&] {
     for (auto& w : workers) w->join();
-    event_base_loopbreak(base);
+    workers_done.wake();
   });
   event_base_dispatch(base);
   joiner.join();

@@ -1,8 +1,13 @@
 #include "core/dispatcher.h"
 
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 namespace gw {
 
 Dispatcher::Dispatcher(event_base* base) : base_(base) {
+  // Embedded events rely on the headers matching the library (the same Debian package).
+  if (event_get_struct_event_size() != sizeof(event)) abort();
   deferred_ev_ = event_new(base_, -1, 0, &Dispatcher::onDeferred, this);
 }
 
@@ -39,22 +44,52 @@ void Dispatcher::onDeferred(evutil_socket_t, short, void* arg) {
 }
 
 Timer::Timer(Dispatcher& d, std::function<void()> cb) : cb_(std::move(cb)) {
-  ev_ = evtimer_new(d.base(), &Timer::onFire, this);
+  evtimer_assign(&ev_, d.base(), &Timer::onFire, this);
 }
 
-Timer::~Timer() { event_free(ev_); }
+Timer::~Timer() { event_del(&ev_); }
 
 void Timer::enable(Millis after) {
   timeval tv;
   tv.tv_sec = after.count() / 1000;
   tv.tv_usec = (after.count() % 1000) * 1000;
-  evtimer_add(ev_, &tv);
+  evtimer_add(&ev_, &tv);
 }
 
-void Timer::disable() { evtimer_del(ev_); }
+void Timer::disable() { evtimer_del(&ev_); }
 
-bool Timer::enabled() const { return evtimer_pending(ev_, nullptr) != 0; }
+bool Timer::enabled() const { return evtimer_pending(&ev_, nullptr) != 0; }
+
+LoopCallback::LoopCallback(Dispatcher& d, event_callback_fn cb, void* arg) {
+  event_assign(&ev_, d.base(), -1, 0, cb, arg);
+}
+
+LoopCallback::~LoopCallback() { event_del(&ev_); }
 
 void Timer::onFire(evutil_socket_t, short, void* arg) { static_cast<Timer*>(arg)->cb_(); }
+
+Waker::Waker(event_base* base, std::function<void()> cb) : cb_(std::move(cb)) {
+  fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  ev_ = event_new(base, fd_, EV_READ | EV_PERSIST, &Waker::onReadable, this);
+  event_add(ev_, nullptr);
+}
+
+Waker::~Waker() {
+  event_free(ev_);
+  close(fd_);
+}
+
+void Waker::wake() {
+  uint64_t one = 1;
+  ssize_t ignored = write(fd_, &one, sizeof(one));
+  (void)ignored;
+}
+
+void Waker::onReadable(evutil_socket_t fd, short, void* arg) {
+  uint64_t n;
+  ssize_t ignored = read(fd, &n, sizeof(n));
+  (void)ignored;
+  static_cast<Waker*>(arg)->cb_();
+}
 
 }  // namespace gw

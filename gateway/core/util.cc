@@ -15,7 +15,12 @@ inline char lowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<cha
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
-    if (lowerAscii(a[i]) != lowerAscii(b[i])) return false;
+    // Same letter in either case differs only in bit 0x20; check that it is a letter.
+    unsigned char x = static_cast<unsigned char>(a[i]), y = static_cast<unsigned char>(b[i]);
+    if (x == y) continue;
+    if ((x ^ y) != 0x20) return false;
+    unsigned char l = x | 0x20;
+    if (l < 'a' || l > 'z') return false;
   }
   return true;
 }

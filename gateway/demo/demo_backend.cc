@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "core/dispatcher.h"
 #include "core/util.h"
 
 namespace gw::demo {
@@ -19,6 +20,7 @@ namespace gw::demo {
 struct DemoBackend::Impl {
   event_base* base = nullptr;
   evhttp* http = nullptr;
+  std::unique_ptr<Waker> stop;  // the owner's thread asks the demo loop to end
   std::thread thread;
   std::mutex mu;
   std::map<int, std::string> items{{1, "{\"id\":1,\"name\":\"teapot\",\"price\":12.5}"},
@@ -121,14 +123,16 @@ std::unique_ptr<DemoBackend> DemoBackend::start(std::string* error) {
   socklen_t len = sizeof(ss);
   getsockname(evhttp_bound_socket_get_fd(sock), reinterpret_cast<sockaddr*>(&ss), &len);
   b->port_ = ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+  impl.stop = std::make_unique<Waker>(impl.base, [base = impl.base] { event_base_loopbreak(base); });
   impl.thread = std::thread([base = impl.base] { event_base_dispatch(base); });
   return b;
 }
 
 DemoBackend::~DemoBackend() {
   if (!impl_) return;
-  event_base_loopbreak(impl_->base);
+  impl_->stop->wake();
   if (impl_->thread.joinable()) impl_->thread.join();
+  impl_->stop.reset();
   evhttp_free(impl_->http);
   event_base_free(impl_->base);
 }

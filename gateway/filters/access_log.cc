@@ -33,7 +33,7 @@ std::string AccessLog::format(const http::StreamInfo& si) const {
   tm t;
   std::string out;
   out.reserve(384);
-  const std::string client = si.client_address.empty() ? si.peer.ip() : si.client_address;
+  const std::string client = si.client_address.empty() ? si.peer_ip : si.client_address;
   char num[64];
   if (format_ == config::AccessFormat::Json) {
     gmtime_r(&now, &t);

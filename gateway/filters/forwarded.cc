@@ -40,7 +40,7 @@ std::string forwardedNode(const std::string& ip) {
 
 http::FilterStatus ForwardedFilter::onRequestHeaders(http::RequestHead& head, bool) {
   http::StreamInfo& si = callbacks().streamInfo();
-  const std::string peer_ip = si.peer.ip();
+  const std::string& peer_ip = si.peer_ip;
   const bool trusted = si.peer.family() != AF_UNIX && cfg_->isTrusted(si.peer);
   si.peer_trusted = trusted;
   auto& h = head.headers;
@@ -58,10 +58,11 @@ http::FilterStatus ForwardedFilter::onRequestHeaders(http::RequestHead& head, bo
   } else {
     si.client_address = peer_ip;
   }
-  for (const char* name : {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port",
-                           "x-real-ip", "forwarded"}) {
-    h.remove(name);
-  }
+  h.removeIf([](std::string_view name) {
+    return iequals(name, "x-forwarded-for") || iequals(name, "x-forwarded-proto") ||
+           iequals(name, "x-forwarded-host") || iequals(name, "x-forwarded-port") || iequals(name, "x-real-ip") ||
+           iequals(name, "forwarded");
+  });
   h.add("X-Forwarded-For", xff_in.empty() ? peer_ip : xff_in + ", " + peer_ip);
   h.add("X-Forwarded-Proto", proto);
   if (!host.empty()) h.add("X-Forwarded-Host", host);

@@ -48,6 +48,7 @@ using RequestDecoderPtr = std::unique_ptr<RequestDecoder>;
 struct ConnectionInfo {
   uint64_t id = 0;
   SocketAddress peer;
+  std::string peer_ip;  // peer.ip(), formatted once per connection
   uint16_t local_port = 0;
   bool tls = false;
 };

@@ -1,5 +1,8 @@
 #include "http/headers.h"
 
+#include <array>
+#include <cstdint>
+
 #include "core/util.h"
 
 namespace gw::http {
@@ -38,30 +41,33 @@ std::string HeaderMap::getCombined(std::string_view name) const {
   return out;
 }
 
-bool isTokenChar(unsigned char c) {
-  if (c >= 'a' && c <= 'z') return true;
-  if (c >= 'A' && c <= 'Z') return true;
-  if (c >= '0' && c <= '9') return true;
-  switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
-      return true;
-    default:
-      return false;
+namespace {
+// Bit 1: RFC 9110 tchar. Bit 2: allowed in a field value (VCHAR, obs-text, SP, HTAB).
+constexpr std::array<uint8_t, 256> kCharClass = [] {
+  std::array<uint8_t, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    bool tchar = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    for (char x : std::string_view("!#$%&'*+-.^_`|~")) tchar = tchar || c == x;
+    bool value = (c >= 0x20 && c != 0x7f) || c == '\t';
+    t[c] = static_cast<uint8_t>((tchar ? 1 : 0) | (value ? 2 : 0));
   }
-}
+  return t;
+}();
+}  // namespace
+
+bool isTokenChar(unsigned char c) { return kCharClass[c] & 1; }
 
 bool isValidFieldName(std::string_view name) {
   if (name.empty()) return false;
   for (unsigned char c : name) {
-    if (!isTokenChar(c)) return false;
+    if (!(kCharClass[c] & 1)) return false;
   }
   return true;
 }
 
 bool isValidFieldValue(std::string_view value) {
   for (unsigned char c : value) {
-    if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
+    if (!(kCharClass[c] & 2)) return false;
   }
   return true;
 }
@@ -79,20 +85,32 @@ std::vector<std::string_view> splitList(std::string_view value) {
 }
 
 void removeHopByHop(HeaderMap& headers) {
-  std::vector<std::string> named;
+  std::vector<std::string> named;  // fields listed in Connection (rare)
   for (const auto& f : headers.fields()) {
     if (!iequals(f.name, "connection")) continue;
     for (std::string_view token : splitList(f.value)) {
       // Never let a client strip framing or identity headers by naming them in Connection.
-      if (iequals(token, "content-length") || iequals(token, "host")) continue;
+      if (iequals(token, "content-length") || iequals(token, "host") || iequals(token, "keep-alive") ||
+          iequals(token, "close")) {
+        continue;
+      }
       named.emplace_back(token);
     }
   }
-  for (const auto& n : named) headers.remove(n);
-  for (const char* h : {"connection", "keep-alive", "te", "transfer-encoding", "upgrade",
-                        "proxy-connection", "trailer"}) {
-    headers.remove(h);
-  }
+  headers.removeIf([&](std::string_view name) {
+    switch (name.size()) {  // cheap dispatch on length before comparing
+      case 2: if (iequals(name, "te")) return true; break;
+      case 7: if (iequals(name, "upgrade") || iequals(name, "trailer")) return true; break;
+      case 10: if (iequals(name, "connection") || iequals(name, "keep-alive")) return true; break;
+      case 16: if (iequals(name, "proxy-connection")) return true; break;
+      case 17: if (iequals(name, "transfer-encoding")) return true; break;
+      default: break;
+    }
+    for (const auto& n : named) {
+      if (iequals(name, n)) return true;
+    }
+    return false;
+  });
 }
 
 }  // namespace gw::http

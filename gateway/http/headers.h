@@ -21,6 +21,14 @@ class HeaderMap {
   void set(std::string_view name, std::string_view value);
   // Removes every field with that name; returns how many were removed.
   size_t remove(std::string_view name);
+  // Removes, in one pass, every field whose name satisfies `pred`.
+  template <class Pred>
+  size_t removeIf(Pred pred) {
+    size_t before = fields_.size();
+    std::erase_if(fields_, [&](const HeaderField& f) { return pred(std::string_view(f.name)); });
+    return before - fields_.size();
+  }
+  void reserve(size_t n) { fields_.reserve(n); }
   // First value with that name, or nullptr.
   const std::string* get(std::string_view name) const;
   size_t count(std::string_view name) const;

@@ -16,6 +16,7 @@ namespace gw::http {
 struct StreamInfo {
   Clock::time_point start = Clock::now();
   SocketAddress peer;          // the TCP peer (may be a trusted proxy)
+  std::string peer_ip;         // peer.ip()
   std::string client_address;  // the real client, after trusted-proxy resolution
   uint16_t local_port = 0;
   bool peer_trusted = false;

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "core/counters.h"
+#include "core/io.h"
 #include "core/log.h"
 #include "http/problem.h"
 #include "http1/head_scan.h"
@@ -51,11 +52,13 @@ ServerConnection::ServerConnection(Dispatcher& dispatcher, evutil_socket_t fd, c
       callbacks_(callbacks),
       owner_(owner),
       body_buf_(evbuffer_new()),
-      timer_(dispatcher, [this] { onTimer(); }) {
-  process_ev_ = event_new(dispatcher.base(), -1, 0, [](evutil_socket_t, short, void* arg) {
-    static_cast<ServerConnection*>(arg)->process();
-  }, this);
+      timer_(dispatcher, [this] { onTimer(); }),
+      process_later_(dispatcher, [](evutil_socket_t, short, void* arg) { static_cast<ServerConnection*>(arg)->process(); },
+                     this),
+      flush_later_(dispatcher, [](evutil_socket_t, short, void* arg) { static_cast<ServerConnection*>(arg)->flushNow(); },
+                   this) {
   bev_ = bufferevent_socket_new(dispatcher.base(), fd, BEV_OPT_CLOSE_ON_FREE);
+  bufferevent_set_max_single_write(bev_, settings.limits.buffer_bytes);  // libevent's default: 16 KiB
   bufferevent_setcb(bev_, &ServerConnection::onReadCb, &ServerConnection::onWriteCb, &ServerConnection::onEventCb, this);
   // Input is bounded: a head may use max_header_bytes; a body streams through `buffer_bytes`.
   size_t read_high = std::max(settings.limits.max_header_bytes + 1024, settings.limits.buffer_bytes);
@@ -64,7 +67,7 @@ ServerConnection::ServerConnection(Dispatcher& dispatcher, evutil_socket_t fd, c
   timeval send_timeout{static_cast<time_t>(settings.timeouts.send.count() / 1000),
                        static_cast<suseconds_t>((settings.timeouts.send.count() % 1000) * 1000)};
   bufferevent_set_timeouts(bev_, nullptr, &send_timeout);
-  bufferevent_enable(bev_, EV_READ | EV_WRITE);
+  bufferevent_enable(bev_, EV_READ);  // EV_WRITE only while the kernel pushes back (flushNow)
   http_parser_init(&parser_, HTTP_REQUEST);
   parser_.data = this;
   timer_.enable(settings.timeouts.client_header);  // an idle new connection is closed quietly
@@ -76,7 +79,6 @@ ServerConnection::~ServerConnection() {
     stream_.reset();
   }
   if (bev_) bufferevent_free(bev_);
-  event_free(process_ev_);
   evbuffer_free(body_buf_);
 }
 
@@ -92,6 +94,10 @@ void ServerConnection::onRead() {
     evbuffer* in = bufferevent_get_input(bev_);
     evbuffer_drain(in, evbuffer_get_length(in));
     return;
+  }
+  // A body read may have been cut at libevent's 4 KiB: fetch what the socket holds in one call.
+  if (state_ == State::Body && !read_disabled_ && evbuffer_get_length(bufferevent_get_input(bev_)) >= 4096) {
+    topUpInput(bev_, settings_.limits.buffer_bytes);
   }
   process();
 }
@@ -259,6 +265,7 @@ bool ServerConnection::parseBody(evbuffer* in) {
 
 int ServerConnection::onMessageBegin() {
   head_ = std::make_unique<http::RequestHead>();
+  head_->headers.reserve(16);
   url_.clear();
   field_.clear();
   in_trailers_ = false;
@@ -457,7 +464,8 @@ void ServerConnection::sendError(int status, const char* code, const std::string
   } else {
     http::StreamInfo si;
     si.peer = info_.peer;
-    si.client_address = info_.peer.ip();
+    si.peer_ip = info_.peer_ip;
+    si.client_address = info_.peer_ip;
     si.local_port = info_.local_port;
     si.protocol = "HTTP/1.1";
     if (head_ && !head_->method.empty()) si.method = head_->method;
@@ -478,6 +486,7 @@ void ServerConnection::sendError(int status, const char* code, const std::string
                      "\r\nDate: " + std::string(httpDate()) + "\r\nConnection: close\r\n\r\n" + body;
   response_started_ = true;
   evbuffer_add(bufferevent_get_output(bev_), resp.data(), resp.size());
+  scheduleFlush();
   closeAfterFlush();
 }
 
@@ -486,6 +495,7 @@ void ServerConnection::encode100Continue() {
   continue_sent_ = true;
   static const char k100[] = "HTTP/1.1 100 Continue\r\n\r\n";
   evbuffer_add(bufferevent_get_output(bev_), k100, sizeof(k100) - 1);
+  scheduleFlush();
 }
 
 void ServerConnection::encodeHeaders(const http::ResponseHead& head, bool end_stream) {
@@ -545,6 +555,7 @@ void ServerConnection::encodeHeaders(const http::ResponseHead& head, bool end_st
   }
   h += "\r\n";
   evbuffer_add(bufferevent_get_output(bev_), h.data(), h.size());
+  scheduleFlush();
   if (end_stream) onResponseComplete();
 }
 
@@ -572,6 +583,7 @@ void ServerConnection::encodeData(evbuffer* data, bool end_stream) {
       evbuffer_add_buffer(out, data);
       break;
   }
+  scheduleFlush();
   if (end_stream) {
     onResponseComplete();
     return;
@@ -591,7 +603,7 @@ void ServerConnection::readDisable(bool disable) {
   } else {
     bufferevent_enable(bev_, EV_READ);
     if (state_ == State::Body) timer_.enable(settings_.timeouts.client_body);
-    event_active(process_ev_, EV_TIMEOUT, 0);  // parse what is already buffered
+    process_later_.activate();  // parse what is already buffered
   }
 }
 
@@ -624,7 +636,7 @@ void ServerConnection::startNextRequest() {
   evbuffer_drain(body_buf_, evbuffer_get_length(body_buf_));
   timer_.enable(settings_.timeouts.keepalive);
   head_timer_armed_ = false;
-  event_active(process_ev_, EV_TIMEOUT, 0);  // a pipelined request may already be buffered
+  process_later_.activate();  // a pipelined request may already be buffered
 }
 
 void ServerConnection::onTimer() {
@@ -651,9 +663,19 @@ void ServerConnection::onTimer() {
   }
 }
 
+void ServerConnection::scheduleFlush() {
+  if (!closed_) flush_later_.activate();
+}
+
+void ServerConnection::flushNow() {
+  if (closed_) return;
+  if (writeThrough(bev_)) onWrite();  // all written: the bookkeeping libevent's callback would do
+}
+
 void ServerConnection::onWrite() {
   if (closed_) return;
   evbuffer* out = bufferevent_get_output(bev_);
+  if (evbuffer_get_length(out) == 0) bufferevent_disable(bev_, EV_WRITE);  // back to write-through
   if (closing_after_flush_) {
     if (!lingering_ && evbuffer_get_length(out) == 0) startLingeringClose();
     return;

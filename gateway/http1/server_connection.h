@@ -69,6 +69,8 @@ class ServerConnection : public http::ResponseEncoder, public Deletable {
 
   void onRead();
   void onWrite();
+  void scheduleFlush();  // writes queued output once, at the end of the current loop pass
+  void flushNow();
   void onEvent(short what);
   void process();
   bool parseHead(evbuffer* in);   // false: wait for more data (or closed)
@@ -98,7 +100,8 @@ class ServerConnection : public http::ResponseEncoder, public Deletable {
   http_parser parser_;
   evbuffer* body_buf_;  // request body parsed but not yet handed to the stream
   Timer timer_;
-  event* process_ev_;   // re-runs process() from the loop (pipelining, resume after backpressure)
+  LoopCallback process_later_;  // process() from the loop (pipelining, resume after backpressure)
+  LoopCallback flush_later_;    // flushNow() from the loop
 
   State state_ = State::AwaitHead;
   // Head under construction.

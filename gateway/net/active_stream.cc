@@ -27,7 +27,8 @@ http::FilterFactoryList buildFilterChain(const config::ConfigConstSharedPtr& cfg
 ActiveStream::ActiveStream(WorkerContext& ctx, http::ResponseEncoder& encoder, const http::ConnectionInfo& conn)
     : ctx_(ctx), encoder_(encoder), pending_body_(evbuffer_new()) {
   info_.peer = conn.peer;
-  info_.client_address = conn.peer.ip();
+  info_.peer_ip = conn.peer_ip;
+  info_.client_address = conn.peer_ip;
   info_.local_port = conn.local_port;
   filters_.reserve(ctx.filter_factories.size());
   for (const auto& make : ctx.filter_factories) {

@@ -70,7 +70,7 @@ Worker::Worker(int id, config::ConfigConstSharedPtr config, std::vector<ListenSo
   for (const auto& u : config_->upstreams) {
     ctx_.upstreams.push_back(std::make_unique<upstream::Http1Upstream>(*dispatcher_, u, config_->limits.buffer_bytes));
   }
-  stop_ev_ = event_new(base_, -1, 0, [](evutil_socket_t, short, void* arg) { static_cast<Worker*>(arg)->onStop(); }, this);
+  stop_waker_ = std::make_unique<Waker>(base_, [this] { onStop(); });
   shutdown_timer_ = std::make_unique<Timer>(*dispatcher_, [this] {
     GW_LOG(Warn, "shutdown timeout: closing %zu connections with requests in flight", conns_.size());
     closeAll();
@@ -101,7 +101,7 @@ Worker::~Worker() {
   ctx_.upstreams.clear();
   dispatcher_->clearDeferred();
   shutdown_timer_.reset();
-  event_free(stop_ev_);
+  stop_waker_.reset();
   dispatcher_.reset();
   event_base_free(base_);
 }
@@ -121,7 +121,7 @@ void Worker::run() {
 
 void Worker::stop(bool force) {
   stop_mode_.store(force ? 2 : 1);
-  event_active(stop_ev_, EV_TIMEOUT, 0);  // safe across threads: evthread_use_pthreads() ran first
+  stop_waker_->wake();
 }
 
 void Worker::onStop() {
@@ -164,6 +164,7 @@ void Worker::onAccept(evutil_socket_t fd, const sockaddr* addr, int len, uint16_
   http::ConnectionInfo info;
   info.id = g_next_conn_id.fetch_add(1);
   info.peer = SocketAddress::fromSockaddr(addr, static_cast<socklen_t>(len));
+  info.peer_ip = info.peer.ip();
   info.local_port = port;
   GW_INC(downstream_cx_active);
   auto conn = std::make_unique<http1::ServerConnection>(*dispatcher_, fd, info, server_settings_, *this, *this);

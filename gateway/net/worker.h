@@ -59,7 +59,7 @@ class Worker : public http::ServerConnectionCallbacks, public http1::ConnectionO
   std::vector<evconnlistener*> listeners_;
   std::vector<uint16_t> listener_ports_;
   std::unordered_map<uint64_t, std::unique_ptr<http1::ServerConnection>> conns_;
-  event* stop_ev_ = nullptr;
+  std::unique_ptr<Waker> stop_waker_;  // main thread → this worker
   std::unique_ptr<Timer> shutdown_timer_;
   std::atomic<int> stop_mode_{0};  // 0 running, 1 graceful, 2 force
   bool draining_ = false;

@@ -3,10 +3,13 @@
 #include <http_parser.h>
 #include <netinet/tcp.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "core/counters.h"
+#include "core/io.h"
 #include "core/log.h"
 #include "http1/parser_glue.h"
 
@@ -49,20 +52,19 @@ class Http1UpstreamRequest : public UpstreamRequest {
   Http1UpstreamRequest(Http1Upstream& upstream, UpstreamCallbacks& callbacks)
       : upstream_(upstream),
         callbacks_(callbacks),
-        tried_(upstream.hostCount(), false),
         pending_(evbuffer_new()),
         body_out_(evbuffer_new()),
-        timer_(upstream.dispatcher(), [this] { onTimer(); }) {
-    resume_ev_ = event_new(upstream.dispatcher().base(), -1, 0, [](evutil_socket_t, short, void* arg) {
-      static_cast<Http1UpstreamRequest*>(arg)->processInput();
-    }, this);
-  }
+        timer_(upstream.dispatcher(), [this] { onTimer(); }),
+        resume_later_(upstream.dispatcher(),
+                      [](evutil_socket_t, short, void* arg) { static_cast<Http1UpstreamRequest*>(arg)->processInput(); },
+                      this),
+        flush_later_(upstream.dispatcher(),
+                     [](evutil_socket_t, short, void* arg) { static_cast<Http1UpstreamRequest*>(arg)->flushNow(); },
+                     this) {}
 
   ~Http1UpstreamRequest() override {
-    *alive_ = false;
     cancelled_ = true;
     releaseConnection(false);
-    event_free(resume_ev_);
     evbuffer_free(pending_);
     evbuffer_free(body_out_);
   }
@@ -125,6 +127,7 @@ class Http1UpstreamRequest : public UpstreamRequest {
     } else {
       evbuffer_add_buffer(out, data);
     }
+    if (out != pending_) scheduleFlush();
     if (len > 0 && out != pending_) {
       body_sent_ = true;
       // response_timeout counts from the last request byte sent: a long upload is not a hang.
@@ -147,7 +150,7 @@ class Http1UpstreamRequest : public UpstreamRequest {
     } else {
       bufferevent_enable(bev_, EV_READ);
       if (headers_delivered_) timer_.enable(upstream_.config().idle_timeout);
-      event_active(resume_ev_, EV_TIMEOUT, 0);
+      resume_later_.activate();
     }
   }
 
@@ -187,9 +190,16 @@ class Http1UpstreamRequest : public UpstreamRequest {
     if ((parser_.flags & F_CONTENTLENGTH) && !(parser_.flags & F_CHUNKED)) head_->content_length = parser_.content_length;
     if (status == 204 || status == 304) head_->content_length.reset();
     head_ready_ = true;
+    if (!is_head_ && head_->content_length && *head_->content_length > 0) {
+      // Content-Length body: what arrives after the read holding the head is moved chain by
+      // chain (processInput) instead of being copied through on_body.
+      direct_left_ = *head_->content_length;
+      keepalive_ = http_should_keep_alive(&parser_) != 0;
+    }
     return is_head_ ? 1 : 0;  // 1: a response to HEAD has no body whatever its headers say
   }
   int onBody(const char* at, size_t len) {
+    direct_left_ -= std::min<uint64_t>(direct_left_, len);
     evbuffer_add(body_out_, at, len);
     return 0;
   }
@@ -197,6 +207,7 @@ class Http1UpstreamRequest : public UpstreamRequest {
     if (informational_) {
       informational_ = false;
       head_ = std::make_unique<http::ResponseHead>();
+      head_->headers.reserve(16);
       return 0;
     }
     message_complete_ = true;
@@ -247,15 +258,15 @@ class Http1UpstreamRequest : public UpstreamRequest {
     bufferevent_setcb(bev_, &onReadCb, &onWriteCb, &onEventCb, this);
     bufferevent_setwatermark(bev_, EV_READ, 0, upstream_.bufferBytes());
     bufferevent_setwatermark(bev_, EV_WRITE, upstream_.bufferBytes() / 4, 0);
-    bufferevent_enable(bev_, EV_READ | EV_WRITE);
+    bufferevent_set_max_single_write(bev_, upstream_.bufferBytes());  // libevent's default: 16 KiB
+    bufferevent_enable(bev_, EV_READ | EV_WRITE);  // EV_WRITE carries the connect
     timer_.enable(upstream_.config().connect_timeout);
     phase_ = Phase::Connecting;
     if (bufferevent_socket_connect(bev_, const_cast<sockaddr*>(host_->address.sa()), host_->address.len) != 0) {
-      int err = EVUTIL_SOCKET_ERROR();
-      // Report from the loop: the caller (the stream) is still inside sendHeaders.
-      upstream_.dispatcher().post([this, alive = alive_, err] {
-        if (*alive && !cancelled_ && phase_ == Phase::Connecting) attemptFailed(Failure::ConnectFailed, strerror(err));
-      });
+      // Report from the loop (the caller, the stream, is still inside sendHeaders): the timer
+      // fires at once and onTimer sees the saved error.
+      immediate_connect_errno_ = EVUTIL_SOCKET_ERROR();
+      timer_.enable(Millis(0));
     }
   }
 
@@ -268,6 +279,8 @@ class Http1UpstreamRequest : public UpstreamRequest {
       body_sent_ = true;
       evbuffer_add_buffer(out, pending_);
     }
+    bufferevent_disable(bev_, EV_WRITE);  // write-through from here on (flushNow)
+    scheduleFlush();
     timer_.enable(upstream_.config().response_timeout);
     if (read_disabled_) bufferevent_disable(bev_, EV_READ);
   }
@@ -276,6 +289,7 @@ class Http1UpstreamRequest : public UpstreamRequest {
     http_parser_init(&parser_, HTTP_RESPONSE);
     parser_.data = this;
     head_ = std::make_unique<http::ResponseHead>();
+    head_->headers.reserve(16);
     field_.clear();
     head_ready_ = false;
     informational_ = false;
@@ -283,15 +297,32 @@ class Http1UpstreamRequest : public UpstreamRequest {
     header_count_ = 0;
     message_complete_ = false;
     response_bytes_seen_ = false;
+    direct_left_ = 0;
     evbuffer_drain(body_out_, evbuffer_get_length(body_out_));
   }
 
-  static void onReadCb(bufferevent*, void* arg) { static_cast<Http1UpstreamRequest*>(arg)->processInput(); }
+  static void onReadCb(bufferevent* bev, void* arg) {
+    auto* self = static_cast<Http1UpstreamRequest*>(arg);
+    // Only when libevent's read may have been cut at 4 KiB: a small response costs no extra call.
+    if (!self->read_disabled_ && evbuffer_get_length(bufferevent_get_input(bev)) >= 4096) {
+      topUpInput(bev, self->upstream_.bufferBytes());
+    }
+    self->processInput();
+  }
   static void onWriteCb(bufferevent*, void* arg) { static_cast<Http1UpstreamRequest*>(arg)->onWrite(); }
   static void onEventCb(bufferevent*, short what, void* arg) { static_cast<Http1UpstreamRequest*>(arg)->onEvent(what); }
 
+  void scheduleFlush() {
+    if (bev_ && connected_) flush_later_.activate();
+  }
+
+  void flushNow() {
+    if (bev_ && connected_ && !cancelled_ && writeThrough(bev_)) onWrite();
+  }
+
   void onWrite() {
     if (!bev_ || cancelled_) return;
+    if (evbuffer_get_length(bufferevent_get_output(bev_)) == 0) bufferevent_disable(bev_, EV_WRITE);
     if (above_high_ && evbuffer_get_length(bufferevent_get_output(bev_)) <= upstream_.bufferBytes() / 4) {
       above_high_ = false;
       callbacks_.onUpstreamBelowWriteLowWatermark();
@@ -332,6 +363,15 @@ class Http1UpstreamRequest : public UpstreamRequest {
     if (!bev_ || cancelled_ || finished_ || !connected_) return;
     evbuffer* in = bufferevent_get_input(bev_);
     while (!read_disabled_ && !message_complete_ && evbuffer_get_length(in) > 0) {
+      if (direct_left_ > 0 && head_ready_) {
+        size_t n = static_cast<size_t>(std::min<uint64_t>(direct_left_, evbuffer_get_length(in)));
+        evbuffer_remove_buffer(in, body_out_, n);
+        response_bytes_seen_ = true;
+        direct_left_ -= n;
+        if (direct_left_ == 0) message_complete_ = true;  // the parser never sees this body
+        if (!deliver()) return;
+        continue;
+      }
       evbuffer_iovec v;
       if (evbuffer_peek(in, -1, nullptr, &v, 1) < 1) break;
       response_bytes_seen_ = true;
@@ -443,7 +483,12 @@ class Http1UpstreamRequest : public UpstreamRequest {
     if (cancelled_ || finished_) return;
     switch (phase_) {
       case Phase::Connecting:
-        attemptFailed(Failure::ConnectTimeout, "connect timed out");
+        if (immediate_connect_errno_ != 0) {
+          int err = std::exchange(immediate_connect_errno_, 0);
+          attemptFailed(Failure::ConnectFailed, strerror(err));
+        } else {
+          attemptFailed(Failure::ConnectTimeout, "connect timed out");
+        }
         return;
       case Phase::Waiting:
         GW_INC(upstream_rq_timeout);
@@ -463,12 +508,13 @@ class Http1UpstreamRequest : public UpstreamRequest {
 
   Http1Upstream& upstream_;
   UpstreamCallbacks& callbacks_;
-  std::vector<bool> tried_;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  Http1Upstream::HostSet tried_;
+  int immediate_connect_errno_ = 0;
   evbuffer* pending_;   // request bytes waiting for a connection
   evbuffer* body_out_;  // response body parsed, not yet delivered
   Timer timer_;
-  event* resume_ev_;
+  LoopCallback resume_later_;  // processInput() from the loop, after readDisable(false)
+  LoopCallback flush_later_;   // flushNow() from the loop
   Http1Host* host_ = nullptr;
   bufferevent* bev_ = nullptr;
   Phase phase_ = Phase::Idle;
@@ -501,6 +547,7 @@ class Http1UpstreamRequest : public UpstreamRequest {
   bool message_complete_ = false;
   bool keepalive_ = false;
   bool response_bytes_seen_ = false;
+  uint64_t direct_left_ = 0;  // Content-Length body bytes not yet received
 };
 
 }  // namespace
@@ -548,7 +595,7 @@ UpstreamRequestPtr Http1Upstream::newRequest(UpstreamCallbacks& callbacks) {
   return std::make_unique<Http1UpstreamRequest>(*this, callbacks);
 }
 
-Http1Host* Http1Upstream::pickHost(const std::vector<bool>& tried) {
+Http1Host* Http1Upstream::pickHost(const HostSet& tried) {
   const auto now = Clock::now();
   auto usable = [&](size_t i, bool need_healthy, bool need_untried) {
     return (!need_healthy || hosts_[i].down_until <= now) && (!need_untried || !tried[i]);

@@ -7,6 +7,7 @@
 // One instance per configured upstream per worker (pools are per worker, like nginx's).
 #include <event2/bufferevent.h>
 
+#include <bitset>
 #include <memory>
 #include <string>
 #include <vector>
@@ -54,12 +55,15 @@ class Http1Upstream : public Upstream {
 
   UpstreamRequestPtr newRequest(UpstreamCallbacks& callbacks) override;
 
+  // Servers already tried by one request, by index (the schema caps servers at 256).
+  using HostSet = std::bitset<256>;
+
   // Internal, used by requests and pooled connections.
   Dispatcher& dispatcher() { return dispatcher_; }
   const config::Upstream& config() const { return config_; }
   size_t bufferBytes() const { return buffer_bytes_; }
-  // Picks a server, preferring healthy ones not in `tried` (bitmask by index).
-  Http1Host* pickHost(const std::vector<bool>& tried);
+  // Picks a server, preferring healthy ones not in `tried`.
+  Http1Host* pickHost(const HostSet& tried);
   size_t hostIndex(const Http1Host& h) const { return static_cast<size_t>(&h - hosts_.data()); }
   size_t hostCount() const { return hosts_.size(); }
   // A healthy keep-alive connection to `host`, or null.

@@ -88,6 +88,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     gw::http::ConnectionInfo info;
     info.id = 1;
     info.peer = *gw::SocketAddress::parseNumeric("127.0.0.1:1");
+    info.peer_ip = "127.0.0.1";
     h.conn = std::make_unique<gw::http1::ServerConnection>(d, sv[0], info, settings, h, h);
     ssize_t w = write(sv[1], data, size);
     (void)w;

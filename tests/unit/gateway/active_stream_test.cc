@@ -88,6 +88,7 @@ class ActiveStreamTest : public ::testing::Test {
     upstream_ = up.get();
     ctx_.upstreams.push_back(std::move(up));
     conn_.peer = *SocketAddress::parseNumeric("192.0.2.1:4000");
+    conn_.peer_ip = conn_.peer.ip();
     conn_.local_port = 8080;
   }
   void TearDown() override {

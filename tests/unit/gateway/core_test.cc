@@ -84,3 +84,18 @@ TEST(Cidr, MatchesV4V6AndMapped) {
 
 }  // namespace
 }  // namespace gw
+
+namespace gw {
+namespace {
+
+TEST(Iequals, OnlyLettersFoldCase) {
+  EXPECT_TRUE(iequals("Content-Length", "content-LENGTH"));
+  EXPECT_FALSE(iequals("@", "`"));  // 0x40 / 0x60 differ in the case bit but are not letters
+  EXPECT_FALSE(iequals("[", "{"));
+  EXPECT_FALSE(iequals("x-a", "x-b"));
+  EXPECT_FALSE(iequals("abc", "abcd"));
+  EXPECT_TRUE(iequals("", ""));
+}
+
+}  // namespace
+}  // namespace gw

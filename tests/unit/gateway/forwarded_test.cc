@@ -65,6 +65,7 @@ TEST(ForwardedFilter, UntrustedPeerCannotSpoof) {
   ForwardedFilter f(cfg);
   FakeCallbacks cb;
   cb.info.peer = *SocketAddress::parseNumeric("[2001:db8::9]:5555");
+  cb.info.peer_ip = cb.info.peer.ip();
   cb.info.local_port = 8080;
   f.setCallbacks(cb);
   auto h = spoofedHead();
@@ -91,6 +92,7 @@ TEST(ForwardedFilter, TrustedPeerKeepsAndAppends) {
   ForwardedFilter f(cfg);
   FakeCallbacks cb;
   cb.info.peer = *SocketAddress::parseNumeric("10.0.0.5:5555");
+  cb.info.peer_ip = cb.info.peer.ip();
   cb.info.local_port = 8080;
   f.setCallbacks(cb);
   auto h = spoofedHead();

@@ -50,6 +50,7 @@ TEST(FieldValidation, RefusesInjection) {
   EXPECT_FALSE(isValidFieldValue("a\r\nInjected: yes"));
   EXPECT_FALSE(isValidFieldValue(std::string("nul\0byte", 8)));
   EXPECT_FALSE(isValidFieldValue("del\x7f"));
+  EXPECT_TRUE(isValidFieldValue("obs-text \xe9\xff"));  // RFC 9110 obs-text is allowed
 }
 
 TEST(SplitList, TrimsAndSkipsEmpty) {

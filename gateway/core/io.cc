@@ -1,0 +1,44 @@
+#include "core/io.h"
+
+#include <sys/uio.h>
+
+#include <algorithm>
+
+namespace gw {
+
+bool writeThrough(bufferevent* bev) {
+  evbuffer* out = bufferevent_get_output(bev);
+  if (evbuffer_get_length(out) == 0) return true;
+  if (bufferevent_get_enabled(bev) & EV_WRITE) return false;  // libevent is already on it
+  // A socket bufferevent keeps the start of its output frozen: only libevent drains it.
+  evbuffer_unfreeze(out, 1);
+  evbuffer_write(out, bufferevent_getfd(bev));  // errors: libevent sees them on its own write
+  evbuffer_freeze(out, 1);
+  if (evbuffer_get_length(out) == 0) return true;
+  bufferevent_enable(bev, EV_WRITE);
+  return false;
+}
+
+void topUpInput(bufferevent* bev, size_t limit) {
+  evbuffer* in = bufferevent_get_input(bev);
+  const size_t have = evbuffer_get_length(in);
+  if (have >= limit) return;
+  // ...and the end of its input frozen between reads: only libevent fills it.
+  evbuffer_unfreeze(in, 0);
+  evbuffer_iovec v[2];
+  int n = evbuffer_reserve_space(in, static_cast<ev_ssize_t>(limit - have), v, 2);
+  if (n > 0) {
+    iovec iov[2];
+    for (int i = 0; i < n; ++i) iov[i] = {v[i].iov_base, v[i].iov_len};
+    ssize_t r = readv(bufferevent_getfd(bev), iov, n);
+    size_t left = r > 0 ? static_cast<size_t>(r) : 0;
+    for (int i = 0; i < n; ++i) {
+      v[i].iov_len = std::min(v[i].iov_len, left);
+      left -= v[i].iov_len;
+    }
+    evbuffer_commit_space(in, v, r > 0 ? n : 0);
+  }
+  evbuffer_freeze(in, 0);
+}
+
+}  // namespace gw
