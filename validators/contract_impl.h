@@ -107,8 +107,9 @@ class Router {
   // `path` excludes the base path and the query.
   void match(std::string_view path, int method, bool head_fallback, RouteMatch& out) const;
 
+  struct Node;  // trie node (router.cc)
+
  private:
-  struct Node;
   std::unique_ptr<Node> root_;
 };
 

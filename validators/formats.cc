@@ -107,7 +107,9 @@ bool checkDuration(std::string_view s) {
     int idx = -1;
     for (int i = 0; i < 3; ++i)
       if (units[i] == u) idx = i;
-    if (idx < 0 || idx <= last_unit) return false;
+    // RFC 3339 appendix A: units come in order and none is skipped once started (P1Y2D and
+    // PT1H2S are invalid).
+    if (idx < 0 || idx <= last_unit || (last_unit >= 0 && idx != last_unit + 1)) return false;
     last_unit = idx;
     any = true;
     if (in_time) time_any = true;

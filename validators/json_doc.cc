@@ -6,8 +6,10 @@
 #include <rapidjson/writer.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <type_traits>
 #include <charconv>
 #include <cmath>
 #include <filesystem>
@@ -18,8 +20,9 @@ namespace gw::validators {
 namespace {
 
 // SAX filter in front of a Document: enforces depth and string caps while parsing.
+template <typename Doc>
 struct CappedHandler {
-  rapidjson::Document& doc;
+  Doc& doc;
   const JsonLimits& limits;
   int depth = 0;
   JsonParseStatus failure = JsonParseStatus::Ok;
@@ -134,7 +137,14 @@ void yamlScalar(const YAML::Node& n, rapidjson::Value& out, rapidjson::Document:
 }
 
 bool yamlToJson(const YAML::Node& n, rapidjson::Value& out, rapidjson::Document::AllocatorType& a,
-                int depth, int max_depth, std::string& err, YAML::Mark& err_mark) {
+                int depth, int max_depth, std::string& err, YAML::Mark& err_mark, size_t& budget) {
+  // Aliases share nodes in YAML but are expanded here: a budget stops "billion laughs".
+  if (budget == 0) {
+    err = "document expands to too many nodes (recursive or exponential YAML aliases?)";
+    err_mark = n.Mark();
+    return false;
+  }
+  --budget;
   if (depth > max_depth) {
     err = "document nested deeper than " + std::to_string(max_depth) + " levels";
     err_mark = n.Mark();
@@ -153,7 +163,7 @@ bool yamlToJson(const YAML::Node& n, rapidjson::Value& out, rapidjson::Document:
       out.Reserve(static_cast<rapidjson::SizeType>(n.size()), a);
       for (const auto& child : n) {
         rapidjson::Value v;
-        if (!yamlToJson(child, v, a, depth + 1, max_depth, err, err_mark)) return false;
+        if (!yamlToJson(child, v, a, depth + 1, max_depth, err, err_mark, budget)) return false;
         out.PushBack(v, a);
       }
       return true;
@@ -174,7 +184,7 @@ bool yamlToJson(const YAML::Node& n, rapidjson::Value& out, rapidjson::Document:
         }
         rapidjson::Value key(k.data(), static_cast<rapidjson::SizeType>(k.size()), a);
         rapidjson::Value v;
-        if (!yamlToJson(kv.second, v, a, depth + 1, max_depth, err, err_mark)) return false;
+        if (!yamlToJson(kv.second, v, a, depth + 1, max_depth, err, err_mark, budget)) return false;
         out.AddMember(key, v, a);
       }
       return true;
@@ -273,17 +283,36 @@ std::string removeDotSegments(std::string_view in) {
 
 }  // namespace
 
-JsonParseResult parseJsonCapped(std::string_view text, rapidjson::Document& doc,
-                                const JsonLimits& limits) {
+namespace {
+template <typename Doc>
+JsonParseResult parseCapped(std::string_view text, Doc& doc, const JsonLimits& limits) {
   JsonParseResult res;
-  rapidjson::MemoryStream ms(text.data(), text.size());
-  rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> is(ms);
-  CappedHandler handler{doc, limits};
+  CappedHandler<Doc> handler{doc, limits};
   rapidjson::ParseResult pr;
-  auto gen = [&](rapidjson::Document& d) {
+  auto gen = [&](Doc& d) {
     rapidjson::Reader reader;
     // Iterative parsing: no recursion on deep input. Full-precision parsing is deliberately off.
-    pr = reader.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(is, handler);
+    // RapidJSON's streams report NUL as end of input, so "[1]\0junk" would parse as "[1]".
+    // A raw NUL is never valid JSON: refuse it up front.
+    if (const void* nul = std::memchr(text.data(), '\0', text.size())) {
+      pr = rapidjson::ParseResult(rapidjson::kParseErrorValueInvalid,
+                                  static_cast<size_t>(static_cast<const char*>(nul) - text.data()));
+      return false;
+    }
+    if constexpr (std::is_same_v<Doc, ScratchDocument>) {
+      // In-situ parsing of a NUL-terminated copy in the scratch pool: strings are decoded in
+      // place instead of being pushed character by character through the parser's stack.
+      char* buf = static_cast<char*>(d.GetAllocator().Malloc(text.size() + 1));
+      std::memcpy(buf, text.data(), text.size());
+      buf[text.size()] = '\0';
+      rapidjson::InsituStringStream is(buf);
+      pr = reader.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag |
+                        rapidjson::kParseInsituFlag>(is, handler);
+    } else {
+      rapidjson::MemoryStream ms(text.data(), text.size());
+      rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> is(ms);
+      pr = reader.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(is, handler);
+    }
     return !pr.IsError();
   };
   try {
@@ -309,6 +338,16 @@ JsonParseResult parseJsonCapped(std::string_view text, rapidjson::Document& doc,
     doc.SetNull();
   }
   return res;
+}
+
+}  // namespace
+
+JsonParseResult parseJsonCapped(std::string_view text, rapidjson::Document& doc, const JsonLimits& limits) {
+  return parseCapped(text, doc, limits);
+}
+
+JsonParseResult parseJsonCapped(std::string_view text, ScratchDocument& doc, const JsonLimits& limits) {
+  return parseCapped(text, doc, limits);
 }
 
 std::string escapePointerToken(std::string_view token) {
@@ -462,14 +501,21 @@ Result<const SourceDoc*> DocumentStore::loadFile(const std::string& path) {
   abs = abs.lexically_normal();
   std::string uri = "file://" + abs.string();
   if (auto it = by_uri_.find(uri); it != by_uri_.end()) return it->second;
+  if (!limits_.allow_files && !docs_.empty())
+    return specError(path, "", "references to other files are disabled");
+  // Only regular files: a $ref to /dev/zero or a FIFO must not hang the loader.
+  if (!std::filesystem::is_regular_file(abs, ec))
+    return specError(path, "", "not a regular file (or it does not exist)");
+  auto size = std::filesystem::file_size(abs, ec);
+  if (ec) return specError(path, "", "cannot stat file: " + ec.message());
+  if (size > limits_.max_file_bytes)
+    return specError(path, "", "file larger than " + std::to_string(limits_.max_file_bytes) + " bytes");
   std::ifstream in(abs, std::ios::binary);
   if (!in) return specError(path, "", std::string("cannot open file: ") + std::strerror(errno));
-  auto size = std::filesystem::file_size(abs, ec);
-  if (!ec && size > limits_.max_file_bytes)
-    return specError(path, "", "file larger than " + std::to_string(limits_.max_file_bytes) + " bytes");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return parse(uri, abs.string(), ss.str());
+  std::string text(size, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(size));
+  text.resize(static_cast<size_t>(in.gcount()));
+  return parse(uri, abs.string(), std::move(text));
 }
 
 Result<const SourceDoc*> DocumentStore::addText(const std::string& uri, std::string text) {
@@ -526,7 +572,8 @@ Result<const SourceDoc*> DocumentStore::parse(std::string uri, std::string label
       YAML::Node root = YAML::Load(d->text);
       std::string err;
       YAML::Mark mark;
-      if (!yamlToJson(root, d->doc, d->doc.GetAllocator(), 0, limits_.max_depth, err, mark))
+      size_t budget = std::max<size_t>(1u << 20, d->text.size());
+      if (!yamlToJson(root, d->doc, d->doc.GetAllocator(), 0, limits_.max_depth, err, mark, budget))
         return specError(d->label, "", err, mark.line + 1);
     } catch (const YAML::Exception& e) {
       return specError(d->label, "", "YAML: " + e.msg, e.mark.line >= 0 ? e.mark.line + 1 : 0);
@@ -539,6 +586,47 @@ Result<const SourceDoc*> DocumentStore::parse(std::string uri, std::string label
   by_uri_[raw->uri] = raw;
   docs_.push_back(std::move(d));
   return raw;
+}
+
+const rapidjson::Value* DocumentStore::resolve(const SourceDoc& doc, const std::string& pointer) {
+  if (pointer.empty()) return &doc.doc;
+  if (pointer[0] != '/') return nullptr;  // not a JSON Pointer (e.g. an anchor name)
+  // The memo recurses once per segment: long pointers (from hostile $refs) go the plain,
+  // iterative way.
+  if (pointer.size() > 2048 || std::count(pointer.begin(), pointer.end(), '/') > 64)
+    return resolvePointer(doc.doc, pointer);
+  std::string key = std::to_string(doc.index);
+  key += '|';
+  key += pointer;
+  auto it = resolved_.find(key);
+  if (it != resolved_.end()) return it->second;
+  // Resolve the parent through the memo too: siblings share it.
+  const rapidjson::Value* v = nullptr;
+  size_t slash = pointer.rfind('/');
+  const rapidjson::Value* parent = slash == 0 ? &doc.doc : resolve(doc, pointer.substr(0, slash));
+  if (parent && parent->IsObject() && parent->MemberCount() > 16) {
+    auto idx = index_.find(parent);
+    if (idx == index_.end()) {
+      idx = index_.emplace(parent, std::unordered_map<std::string_view, const rapidjson::Value*>{}).first;
+      idx->second.reserve(parent->MemberCount());
+      for (auto m = parent->MemberBegin(); m != parent->MemberEnd(); ++m)
+        idx->second.emplace(std::string_view(m->name.GetString(), m->name.GetStringLength()), &m->value);
+    }
+    std::string tok = unescapeToken(std::string_view(pointer).substr(slash + 1));
+    auto hit = idx->second.find(tok);
+    v = hit == idx->second.end() ? nullptr : hit->second;
+  } else if (parent) {
+    v = resolvePointer(*parent, std::string_view(pointer).substr(slash));
+  }
+  resolved_.emplace(std::move(key), v);
+  return v;
+}
+
+void DocumentStore::releaseLoadState() {
+  resolved_.clear();
+  index_.clear();
+  yaml_cache_.clear();
+  for (auto& d : docs_) std::string().swap(d->text);
 }
 
 int DocumentStore::lineOf(const SourceDoc& doc, std::string_view pointer) const {

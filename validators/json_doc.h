@@ -7,6 +7,22 @@
 // RAPIDJSON_ASSERT to throw (see the project README); every TU that uses RapidJSON must include
 // this header (or the adapter) before any RapidJSON header.
 
+#include <stdexcept>
+#include <string>
+
+// valijson (built with exceptions) defines RAPIDJSON_ASSERT(x) as
+// rapidjson_assert(x, __FILE__, __LINE__) with a `const std::string& file` parameter, so every
+// assertion on RapidJSON's hot paths (each character pushed while parsing, each GetString())
+// builds a std::string. This overload is a better match for the `const char*` argument and is
+// declared before valijson's, so calls in RapidJSON's headers resolve to it: same behaviour
+// (throw std::runtime_error on a failed assertion), no allocation. Measured: ~2x faster body
+// parsing and validation.
+template <typename T>
+inline T rapidjson_assert(T t, const char* file, int line) {
+  if (t) return t;
+  throw std::runtime_error(std::string("RapidJSON assertion failed at ") + file + ":" + std::to_string(line));
+}
+
 #include <valijson/adapters/rapidjson_adapter.hpp>
 
 #include <rapidjson/document.h>
@@ -44,6 +60,11 @@ struct JsonParseResult {
 // during parsing, before any validation runs.
 JsonParseResult parseJsonCapped(std::string_view text, rapidjson::Document& doc,
                                 const JsonLimits& limits);
+// A document whose parse stack also lives in the (per-thread, reused) memory pool: parsing a
+// request body then allocates nothing from the heap in the common case.
+using ScratchDocument =
+    rapidjson::GenericDocument<rapidjson::UTF8<>, rapidjson::MemoryPoolAllocator<>, rapidjson::MemoryPoolAllocator<>>;
+JsonParseResult parseJsonCapped(std::string_view text, ScratchDocument& doc, const JsonLimits& limits);
 
 // JSON Pointer helpers (RFC 6901).
 std::string escapePointerToken(std::string_view token);
@@ -78,6 +99,7 @@ class DocumentStore {
     std::size_t max_file_bytes = 64u << 20;
     std::size_t max_documents = 256;
     int max_depth = 512;
+    bool allow_files = true;  // false: $refs to other files are refused (in-memory specs, fuzzing)
   };
 
   DocumentStore(Limits limits, Fetch fetch) : limits_(limits), fetch_(std::move(fetch)) {}
@@ -91,12 +113,24 @@ class DocumentStore {
   // Returns the document for `uri` (without fragment), loading it on first use.
   Result<const SourceDoc*> get(const std::string& uri);
 
+  // resolvePointer() with a memo: specs resolve the same component pointers thousands of
+  // times and RapidJSON's member lookup is linear.
+  const rapidjson::Value* resolve(const SourceDoc& doc, const std::string& pointer);
+
   // 1-based line of the node at `pointer` in `doc` (0 if unknown). Re-parses the text, so only
   // call it on error paths.
   int lineOf(const SourceDoc& doc, std::string_view pointer) const;
   SpecError error(const SourceDoc& doc, std::string pointer, std::string message) const;
 
   const std::vector<std::unique_ptr<SourceDoc>>& docs() const { return docs_; }
+  // Frees what only loading needs (texts, memo tables); documents stay readable.
+  void releaseLoadState();
+
+  // An already loaded document (no loading, no memo): usable concurrently once loading is over.
+  const SourceDoc* find(const std::string& uri) const {
+    auto it = by_uri_.find(stripFragment(uri));
+    return it == by_uri_.end() ? nullptr : it->second;
+  }
 
  private:
   Result<const SourceDoc*> parse(std::string uri, std::string label, std::string text);
@@ -106,6 +140,9 @@ class DocumentStore {
   std::vector<std::unique_ptr<SourceDoc>> docs_;
   std::unordered_map<std::string, SourceDoc*> by_uri_;
   mutable std::unordered_map<int, YAML::Node> yaml_cache_;  // error paths only
+  std::unordered_map<std::string, const rapidjson::Value*> resolved_;  // "docindex|pointer"
+  // Member index of large objects (e.g. `paths`, `components/schemas`).
+  std::unordered_map<const rapidjson::Value*, std::unordered_map<std::string_view, const rapidjson::Value*>> index_;
 };
 
 }  // namespace gw::validators

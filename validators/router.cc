@@ -43,6 +43,8 @@ struct Router::Node {
   std::array<const OperationImpl*, kMethodCount> ops{};
   bool terminal = false;
   std::string tmpl;
+  std::vector<std::string> names;  // of the terminal template; templates sharing a prefix may
+                                   // name their parameters differently
 };
 
 Router::Router() : root_(std::make_unique<Node>()) {}
@@ -63,14 +65,12 @@ std::vector<std::string_view> splitSegments(std::string_view path) {
   return out;
 }
 
-// Matches one segment against template pieces; values are appended to `out`.
-bool matchPieces(const std::vector<Router::Node*>*, std::string_view) { return false; }
-
 }  // namespace
 
 std::optional<std::string> Router::add(const std::string& tmpl, int method, const OperationImpl* op) {
   if (tmpl.empty() || tmpl[0] != '/') return "path must start with '/'";
   Node* node = root_.get();
+  std::vector<std::string> names;  // parameter names of this template, in path order
   for (std::string_view seg : splitSegments(tmpl)) {
     if (seg.find('{') == std::string_view::npos) {
       if (seg.find('}') != std::string_view::npos) return "unbalanced '}' in path template";
@@ -103,33 +103,28 @@ std::optional<std::string> Router::add(const std::string& tmpl, int method, cons
       t.key += p.is_param ? "{}" : p.text;
       if (!p.is_param) t.literal_chars += p.text.size();
     }
-    auto it = std::find_if(node->templs.begin(), node->templs.end(), [&](const Node::Templ& x) {
-      if (x.pieces.size() != t.pieces.size()) return false;
-      for (size_t i = 0; i < x.pieces.size(); ++i)
-        if (x.pieces[i].is_param != t.pieces[i].is_param || x.pieces[i].text != t.pieces[i].text) return false;
-      return true;
-    });
+    auto it = std::find_if(node->templs.begin(), node->templs.end(),
+                           [&](const Node::Templ& x) { return x.key == t.key; });
+    for (const auto& p : t.pieces)
+      if (p.is_param) names.push_back(p.text);
     if (it == node->templs.end()) {
+      std::string key = t.key;
       t.child = std::make_unique<Node>();
       node->templs.push_back(std::move(t));
       // More literal text first: "{id}.json" is tried before "{id}".
       std::stable_sort(node->templs.begin(), node->templs.end(),
                        [](const Node::Templ& a, const Node::Templ& b) { return a.literal_chars > b.literal_chars; });
       it = std::find_if(node->templs.begin(), node->templs.end(),
-                        [&](const Node::Templ& x) { return x.key == t.key && x.child->tmpl.empty() && true; });
-      // find again by identity of pieces
-      it = std::find_if(node->templs.begin(), node->templs.end(), [&](const Node::Templ& x) {
-        if (x.pieces.size() != t.pieces.size() && !t.pieces.empty()) return false;
-        return x.key == t.key;
-      });
+                        [&](const Node::Templ& x) { return x.key == key; });
     }
     node = it->child.get();
   }
-  if (node->terminal && node->tmpl != tmpl && node->ops[method]) {
-    return "path template is equivalent to '" + node->tmpl + "'";
-  }
-  if (node->ops[method]) return "duplicate operation";
+  if (node->ops[method]) return "operation already defined by path '" + node->tmpl + "'";
+  if (node->terminal && node->names != names)
+    return "path template is equivalent to '" + node->tmpl + "' but names its parameters differently";
+  if (names.size() > 16) return "more than 16 path parameters";
   node->terminal = true;
+  node->names = std::move(names);
   if (node->tmpl.empty()) node->tmpl = tmpl;
   node->ops[method] = op;
   return std::nullopt;
@@ -188,6 +183,7 @@ static bool walk(const Router::Node* node, size_t i, MatchState& st) {
   RouteMatch& out = *st.out;
   if (i == segs.size()) {
     if (!node->terminal) return false;
+    for (uint8_t p = 0; p < out.param_count && p < node->names.size(); ++p) out.params[p].name = node->names[p];
     if (const OperationImpl* op = opFor(node, st.method, st.head_fallback)) {
       out.status = RouteStatus::Found;
       out.operation = op;

@@ -7,7 +7,9 @@
 // Hazards of valijson 1.0 / RapidJSON 1.1.0 closed here (each has a test in
 // tests/unit/validators/schema_hazards_test.cc):
 //  - `pattern` becomes the custom keyword x-gw-pattern backed by RE2, compiled once at load;
-//    `patternProperties` is matched with RE2 too (valijson would build std::regex per check).
+//    `patternProperties` is matched with RE2 too (valijson would build std::regex per check),
+//    through explicit specializations of ValidationVisitor<RapidJsonAdapter> members in
+//    schema_compiler.cc (the only translation unit that instantiates valijson's validator).
 //  - `format` becomes x-gw-format, implemented in formats.cc; unknown formats are accepted and
 //    listed in the CompileReport.
 //  - instances deeper than JsonLimits::max_depth are refused while parsing, before validation;
@@ -55,6 +57,7 @@ struct SchemaError {
   std::string keyword;       // failing keyword, "" when it cannot be told
   std::string spec_pointer;  // "file#/pointer" of the schema (keyword location when known)
   std::string message;
+  bool spec_exact = false;   // false: spec_pointer is the root of the validated schema
 };
 
 class SchemaSet;
@@ -109,6 +112,11 @@ class ValidationContext {
   ~ValidationContext();
   ValidationContext(const ValidationContext&) = delete;
   ValidationContext& operator=(const ValidationContext&) = delete;
+
+  // Scratch memory for parsed bodies and deserialized parameters. Contract::validate*()
+  // resets it at the start of each call, so nothing built in it outlives that call.
+  rapidjson::MemoryPoolAllocator<>& scratch();
+  void resetScratch();
 
   struct Impl;
   Impl& impl() { return *impl_; }

@@ -85,10 +85,25 @@ bool ValidationVisitor<adapters::RapidJsonAdapter>::visit(
   bool validated = true;
   std::set<std::string> propertiesMatched;
   const adapters::RapidJsonAdapter::Object object = m_target.asObject();
-  constraint.applyToProperties(ValidatePropertySubschemas(
-      object, m_context, true, m_results != nullptr, true, m_strictTypes, m_results,
-      &propertiesMatched, &validated, m_regexesCache));
-  if (!validated && !m_results) return false;
+  if (m_results) {
+    constraint.applyToProperties(ValidatePropertySubschemas(
+        object, m_context, true, true, true, m_strictTypes, m_results, &propertiesMatched, &validated,
+        m_regexesCache));
+  } else {
+    // Fast path (no error collection): valijson would build "[name]" context strings for every
+    // property even though nobody reads them.
+    constraint.applyToProperties([&](const auto& name, const Subschema* subschema) {
+      const std::string property(name.c_str());
+      const auto itr = object.find(property);
+      if (itr == object.end()) return true;
+      propertiesMatched.insert(property);
+      ValidationVisitor validator((*itr).second, m_context, m_strictTypes, nullptr, m_regexesCache);
+      if (validator.validateSchema(*subschema)) return true;
+      validated = false;
+      return false;
+    });
+    if (!validated) return false;
+  }
 
   constraint.applyToPatternProperties([&](const auto& pattern, const Subschema* subschema) {
     const std::string pattern_str(pattern.c_str());
@@ -134,6 +149,12 @@ bool ValidationVisitor<adapters::RapidJsonAdapter>::visit(
   }
   for (const adapters::RapidJsonAdapter::ObjectMember m : object) {
     if (propertiesMatched.find(m.first) != propertiesMatched.end()) continue;
+    if (!m_results) {
+      // Fast path: no "[name]" context string nobody reads.
+      ValidationVisitor validator(m.second, m_context, m_strictTypes, nullptr, m_regexesCache);
+      if (!validator.validateSchema(*additional)) return false;
+      continue;
+    }
     std::vector<std::string> newContext = m_context;
     newContext.push_back("[" + m.first + "]");
     ValidationVisitor validator(m.second, newContext, m_strictTypes, m_results, m_regexesCache);
@@ -142,6 +163,34 @@ bool ValidationVisitor<adapters::RapidJsonAdapter>::visit(
       validated = false;
       if (!m_results) return false;
     }
+  }
+  return validated;
+}
+
+// Same as valijson's, minus the "[index]" context string per item on the fast path (no error
+// collection), which was a large share of array validation time.
+template <>
+bool ValidationVisitor<adapters::RapidJsonAdapter>::visit(const constraints::SingularItemsConstraint& constraint) {
+  if (!m_target.isArray()) return true;
+  const Subschema* itemsSubschema = constraint.getItemsSubschema();
+  if (!itemsSubschema) return true;
+  bool validated = true;
+  unsigned int index = 0;
+  for (const adapters::RapidJsonAdapter& item : m_target.getArray()) {
+    if (!m_results) {
+      ValidationVisitor validator(item, m_context, m_strictTypes, nullptr, m_regexesCache);
+      if (!validator.validateSchema(*itemsSubschema)) return false;
+      ++index;
+      continue;
+    }
+    std::vector<std::string> newContext = m_context;
+    newContext.push_back("[" + std::to_string(index) + "]");
+    ValidationVisitor validator(item, newContext, m_strictTypes, m_results, m_regexesCache);
+    if (!validator.validateSchema(*itemsSubschema)) {
+      m_results->pushError(m_context, "Failed to validate item #" + std::to_string(index) + " in array.");
+      validated = false;
+    }
+    ++index;
   }
   return validated;
 }
@@ -273,6 +322,40 @@ class TypeConstraint : public PolyBase<TypeConstraint> {
   std::string spec_;
 };
 
+// multipleOf with a relative tolerance: valijson's fmod test rejects e.g. 12391239123 as a
+// multiple of 1e-8 because of binary rounding.
+class MultipleOfConstraint : public PolyBase<MultipleOfConstraint> {
+ public:
+  MultipleOfConstraint(double divisor, std::string spec) : divisor_(divisor), spec_(std::move(spec)) {}
+  bool validate(const valijson::adapters::Adapter& t, const std::vector<std::string>& context,
+                valijson::ValidationResults* results) const override {
+    if (!t.isNumber()) return true;
+    bool ok;
+    int64_t iv = 0;
+    if (t.isInteger() && t.getInteger(iv) && std::floor(divisor_) == divisor_ && std::fabs(divisor_) < 9.0e18) {
+      ok = iv % static_cast<int64_t>(divisor_) == 0;
+    } else {
+      double v = t.getNumber();
+      double q = v / divisor_;
+      if (!std::isfinite(q)) {
+        ok = std::fmod(v, divisor_) == 0;
+      } else {
+        ok = std::fabs(q - std::nearbyint(q)) <= 1e-9 * std::max(1.0, std::fabs(q)) ;
+      }
+    }
+    if (!ok && results) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.17g", divisor_);
+      results->pushError(context, detail::encodeError("multipleOf", spec_, std::string("value is not a multiple of ") + buf));
+    }
+    return ok;
+  }
+
+ private:
+  double divisor_;
+  std::string spec_;
+};
+
 class FailConstraint : public PolyBase<FailConstraint> {
  public:
   FailConstraint(std::string keyword, std::string spec, std::string message)
@@ -299,6 +382,10 @@ struct TypeEntry {
   unsigned bits;
   std::string spec;
 };
+struct MultipleOfEntry {
+  double divisor;
+  std::string spec;
+};
 struct FailEntry {
   std::string keyword, spec, message;
 };
@@ -308,6 +395,7 @@ struct KeywordTables {
   std::vector<FormatEntry> formats;
   std::vector<TypeEntry> types;
   std::vector<FailEntry> fails;
+  std::vector<MultipleOfEntry> multiples;
 };
 
 size_t indexOf(const valijson::adapters::Adapter& v, size_t size) {
@@ -345,6 +433,17 @@ class TypeBuilder : public valijson::ConstraintBuilder {
   vc::Constraint* make(const valijson::adapters::Adapter& v) const override {
     const auto& e = t_.types[indexOf(v, t_.types.size())];
     return new TypeConstraint(e.bits, e.spec);
+  }
+
+ private:
+  const KeywordTables& t_;
+};
+class MultipleOfBuilder : public valijson::ConstraintBuilder {
+ public:
+  explicit MultipleOfBuilder(const KeywordTables& t) : t_(t) {}
+  vc::Constraint* make(const valijson::adapters::Adapter& v) const override {
+    const auto& e = t_.multiples[indexOf(v, t_.multiples.size())];
+    return new MultipleOfConstraint(e.divisor, e.spec);
   }
 
  private:
@@ -401,10 +500,15 @@ unsigned typeBit(std::string_view t) {
 
 struct ValidationContext::Impl {
   valijson::Validator validator;
+  // First 64 KiB of scratch come from here; larger bodies add chunks, freed by resetScratch().
+  alignas(16) char buffer[64 << 10];
+  rapidjson::MemoryPoolAllocator<> pool{buffer, sizeof buffer};
 };
 
 ValidationContext::ValidationContext() : impl_(std::make_unique<Impl>()) {}
 ValidationContext::~ValidationContext() = default;
+rapidjson::MemoryPoolAllocator<>& ValidationContext::scratch() { return impl_->pool; }
+void ValidationContext::resetScratch() { impl_->pool.Clear(); }
 
 // ---- SchemaSet -------------------------------------------------------------------------------
 
@@ -520,6 +624,7 @@ bool SchemaSet::validate(int root, const rapidjson::Value& instance, ValidationC
         se.keyword = e.description.substr(1, a - 1);
         se.spec_pointer = e.description.substr(a + 1, b - a - 1);
         se.message = e.description.substr(b + 1);
+        se.spec_exact = true;
       } else {
         se.keyword = keywordFromMessage(e.description);
         se.spec_pointer = impl_->root_locations[root];
@@ -548,6 +653,7 @@ struct SchemaSetBuilder::Impl {
   Dialect dialect;
   CompileReport& report;
   bool assert_formats = true;
+  bool emit_src = false;
   const SourceDoc* components_doc = nullptr;
 
   struct Def {
@@ -571,6 +677,7 @@ struct SchemaSetBuilder::Impl {
   std::unordered_map<std::string, Loc> ids;      // absolute URI (no fragment) -> resource
   std::unordered_map<std::string, Loc> anchors;  // URI#anchor -> node
   std::unordered_set<int> scanned;
+  std::unordered_set<int> docs_with_ids;  // documents where some $id changes the base URI
 
   rapidjson::Document out;
   Value out_defs{rapidjson::kArrayType};
@@ -621,6 +728,12 @@ struct SchemaSetBuilder::Impl {
   void scanIds(const SourceDoc* doc) {
     if (!scanned.insert(doc->index).second) return;
     ids.emplace(doc->uri, Loc{doc, ""});
+    // Most OpenAPI files have no identifiers at all: skip the walk when the text shows none.
+    if (!doc->text.empty() && doc->text.find("$id") == std::string::npos &&
+        doc->text.find("$anchor") == std::string::npos && doc->text.find("$dynamicAnchor") == std::string::npos &&
+        (dialect != Dialect::Draft4 || doc->text.find("id") == std::string::npos)) {
+      return;
+    }
     struct Item {
       const Value* v;
       std::string ptr;
@@ -643,6 +756,7 @@ struct SchemaSetBuilder::Impl {
             std::string full = resolveUri(base, s);
             base = stripFragment(full);
             ids.emplace(base, Loc{doc, it.ptr});
+            docs_with_ids.insert(doc->index);
             size_t hash = full.find('#');
             if (hash != std::string::npos && hash + 1 < full.size())
               anchors.emplace(full, Loc{doc, it.ptr});
@@ -673,14 +787,13 @@ struct SchemaSetBuilder::Impl {
   // Base URI in effect at `ptr` (ids of the ancestors applied, not the node's own).
   std::string baseAt(const SourceDoc* doc, const std::string& ptr) {
     std::string base = doc->uri;
+    if (ptr.empty() || !docs_with_ids.count(doc->index)) return base;
     const Value* cur = &doc->doc;
-    if (ptr.empty()) return base;
     size_t pos = 1;
     while (cur) {
       applyId(*cur, dialect, base);
       size_t next = ptr.find('/', pos);
-      std::string sub = ptr.substr(0, next);
-      cur = resolvePointer(doc->doc, sub);
+      cur = resolvePointer(*cur, "/" + ptr.substr(pos, next == std::string::npos ? std::string::npos : next - pos));
       if (next == std::string::npos) break;
       pos = next + 1;
     }
@@ -734,7 +847,7 @@ struct SchemaSetBuilder::Impl {
       }
       target = it->second;
     }
-    if (!resolvePointer(target.doc->doc, target.pointer)) {
+    if (!store.resolve(*target.doc, target.pointer)) {
       error(ctx.doc, at, "cannot resolve $ref '" + std::string(ref) + "': nothing at " + target.pointer);
       return false;
     }
@@ -753,6 +866,15 @@ struct SchemaSetBuilder::Impl {
     if (!resolveRef(ctx, ref, at, t)) return Value(true);
     int d = intern(t.doc, t.pointer, ctx.dir, no_disc);
     if (ctx.same_instance) defs[ctx.def].same_instance_refs.push_back(d);
+    return refTo(d);
+  }
+
+  // valijson 1.0 builds propertyNames and schema dependencies with their parent's cache key,
+  // so reached through a $ref they alias the parent (or each other). Emitting them as refs to
+  // their own defs gives each a distinct key.
+  Value inlineDef(const Ctx& ctx, const std::string& ptr, bool same_instance) {
+    int d = intern(ctx.doc, ptr, ctx.dir, false);
+    if (ctx.same_instance && same_instance) defs[ctx.def].same_instance_refs.push_back(d);
     return refTo(d);
   }
 
@@ -775,7 +897,7 @@ struct SchemaSetBuilder::Impl {
         errors.resize(before);  // reported where the ref is translated
         return nullptr;
       }
-      node = resolvePointer(t.doc->doc, t.pointer);
+      node = store.resolve(*t.doc, t.pointer);
       c.doc = t.doc;
       c.base = baseAt(t.doc, t.pointer);
     }
@@ -928,7 +1050,8 @@ struct SchemaSetBuilder::Impl {
           error(ctx.doc, kp, "'multipleOf' must be a number greater than 0");
           continue;
         }
-        out.AddMember("multipleOf", Value(v, a), a);
+        tables->multiples.push_back(MultipleOfEntry{v.GetDouble(), location(ctx.doc, kp)});
+        out.AddMember("x-gw-multipleOf", Value(static_cast<uint64_t>(tables->multiples.size() - 1)), a);
       } else if (k == "maximum" || k == "minimum") {
         if (!v.IsNumber()) {
           error(ctx.doc, kp, "'" + std::string(k) + "' must be a number");
@@ -1069,7 +1192,7 @@ struct SchemaSetBuilder::Impl {
         }
         out.AddMember("required", req, a);
       } else if (k == "propertyNames") {
-        out.AddMember("propertyNames", translateChild(v, ctx, kp, false), a);
+        out.AddMember("propertyNames", inlineDef(ctx, kp, false), a);
       } else if (k == "dependencies" || k == "dependentRequired" || k == "dependentSchemas") {
         if (k == "dependencies" && is2020(ctx.dialect)) continue;
         if (k != "dependencies" && !is2020(ctx.dialect)) continue;
@@ -1089,7 +1212,7 @@ struct SchemaSetBuilder::Impl {
           if (d->value.IsArray()) {
             deps.AddMember(Value(d->name, a), Value(d->value, a), a);
           } else {
-            deps.AddMember(Value(d->name, a), translateChild(d->value, ctx, dp, true), a);
+            deps.AddMember(Value(d->name, a), inlineDef(ctx, dp, true), a);
           }
         }
       } else if (k == "allOf") {
@@ -1115,6 +1238,9 @@ struct SchemaSetBuilder::Impl {
       }
     }
     if (!allof.Empty()) out.AddMember("allOf", allof, a);
+    // Source location, ignored by valijson; only emitted when locating a schema valijson
+    // rejected (it costs valijson a member scan per keyword lookup).
+    if (emit_src) out.AddMember("x-gw-src", Value(ptr.c_str(), static_cast<rapidjson::SizeType>(ptr.size()), a), a);
     if (nullable && (has_composite || member(node, "$ref"))) {
       // nullable next to allOf/anyOf/oneOf/not: null is valid whatever the subschemas say.
       Value wrapped(rapidjson::kObjectType);
@@ -1196,7 +1322,8 @@ struct SchemaSetBuilder::Impl {
       std::string self_name = def.pointer.substr(prefix.size());
       if (components_doc == def.doc) {
         const Value* schemas = resolvePointer(def.doc->doc, "/components/schemas");
-        for (auto s = schemas->MemberBegin(); s != schemas->MemberEnd(); ++s) {
+        for (auto s = schemas && schemas->IsObject() ? schemas->MemberBegin() : Value::ConstMemberIterator();
+             schemas && schemas->IsObject() && s != schemas->MemberEnd(); ++s) {
           const Value* all = member(s->value, "allOf");
           if (!all || !all->IsArray()) continue;
           for (const auto& x : all->GetArray()) {
@@ -1264,7 +1391,7 @@ struct SchemaSetBuilder::Impl {
       pending.pop_front();
       const SourceDoc* doc = defs[d].doc;
       std::string ptr = defs[d].pointer;
-      const Value* node = resolvePointer(doc->doc, ptr);
+      const Value* node = store.resolve(*doc, ptr);
       Value v;
       if (!node) {
         error(doc, ptr, "schema not found");
@@ -1313,6 +1440,21 @@ struct SchemaSetBuilder::Impl {
     parser.addConstraintBuilder("x-gw-format", new FormatBuilder(*tables));
     parser.addConstraintBuilder("x-gw-type", new TypeBuilder(*tables));
     parser.addConstraintBuilder("x-gw-fail", new FailBuilder(*tables));
+    parser.addConstraintBuilder("x-gw-multipleOf", new MultipleOfBuilder(*tables));
+  }
+
+  // Object subschemas of a translated tree, children before parents.
+  void collectNodes(const Value& v, const std::string& at, std::vector<std::pair<std::string, std::string>>& out) {
+    if (v.IsObject()) {
+      for (auto m = v.MemberBegin(); m != v.MemberEnd(); ++m) {
+        std::string p = at;
+        appendPointer(p, std::string_view(m->name.GetString(), m->name.GetStringLength()));
+        collectNodes(m->value, p, out);
+      }
+      if (const Value* src = member(v, "x-gw-src"); src && src->IsString()) out.emplace_back(at, src->GetString());
+    } else if (v.IsArray()) {
+      for (rapidjson::SizeType i = 0; i < v.Size(); ++i) collectNodes(v[i], at + "/" + std::to_string(i), out);
+    }
   }
 
   // valijson rejected the combined document: find the most specific def it rejects.
@@ -1331,7 +1473,24 @@ struct SchemaSetBuilder::Impl {
       try {
         parser.populateSchema(valijson::adapters::RapidJsonAdapter(probe), s);
       } catch (const std::exception& e) {
-        error(defs[i].doc, defs[i].pointer, std::string("schema not accepted by the validator: ") + e.what());
+        // Narrow down to the deepest subschema of this def that is rejected on its own.
+        std::vector<std::pair<std::string, std::string>> nodes;  // translated pointer, source pointer
+        collectNodes(out_defs[static_cast<rapidjson::SizeType>(i)], "/d/" + std::to_string(i), nodes);
+        std::string where = defs[i].pointer, what = e.what();
+        for (size_t n = 0; n < nodes.size() && n < 500; ++n) {
+          probe["$ref"].SetString(("#" + nodes[n].first).c_str(), probe.GetAllocator());
+          valijson::Schema s2;
+          valijson::SchemaParser p2(valijson::SchemaParser::kDraft7);
+          addBuilders(p2);
+          try {
+            p2.populateSchema(valijson::adapters::RapidJsonAdapter(probe), s2);
+          } catch (const std::exception& e2) {
+            where = nodes[n].second;
+            what = e2.what();
+            break;
+          }
+        }
+        error(defs[i].doc, where, "schema not accepted by the validator: " + what);
         return;
       }
     }
@@ -1377,7 +1536,11 @@ Result<SchemaSetPtr> SchemaSetBuilder::build() {
       try {
         parser.populateSchema(valijson::adapters::RapidJsonAdapter(m.out), *set->schema);
       } catch (const std::exception& e) {
-        m.out_defs = m.out["d"];
+        // Translate again with source locations, then probe.
+        m.emit_src = true;
+        m.out_defs.SetArray();
+        for (size_t i = 0; i < m.defs.size(); ++i) m.pending.push_back(static_cast<int>(i));
+        m.translatePending();
         m.locateParseFailure(e.what());
         return std::unexpected(SpecErrors{std::move(m.errors)});
       }

@@ -18,9 +18,12 @@
 //   request.body.parse              body does not parse (JSON, form, multipart)
 //   request.body.limits             depth or string-length cap exceeded (refused before validation)
 //   request.body.schema             parsed body fails the schema
+//   request.body.unexpected         body sent to an operation without requestBody
+//   request.internal                the engine failed unexpectedly (never expected; reported, not thrown)
 //   response.status                 status code not documented (and no `default`)
-//   response.header.missing / response.header.schema
-//   response.body.{content_type,too_large,parse,limits,schema,missing}
+//   response.header.{missing,style,content,schema}
+//   response.body.{content_type,too_large,parse,limits,schema,unexpected}
+//   response.internal
 //
 // Thread-safety: a ViolationSink is single-threaded; use one per request.
 

@@ -238,6 +238,11 @@ TEST_F(Contract30Test, JsonBody) {
   EXPECT_TRUE(check(post("/pets", "Application/JSON; charset=UTF-8", R"({"name":"rex"})")).valid) << dump(sink_);
   check(post("/pets", "application/json", R"({"tag":{}})"));
   EXPECT_THAT(codes(sink_), ElementsAre("request.body.schema", "request.body.schema")) << dump(sink_);
+  for (const auto& v : sink_.violations()) {
+    EXPECT_EQ(v.keyword, "required");
+    EXPECT_THAT(v.spec_pointer, v.pointer == "/tag" ? HasSubstr("#/components/schemas/Tag/required")
+                                                     : HasSubstr("#/components/schemas/Pet/required"));
+  }
   check(post("/pets", "application/json", R"({"name":"rex","birthday":"2021-02-29"})"));
   ASSERT_EQ(sink_.size(), 1u);
   EXPECT_EQ(first().pointer, "/birthday");
@@ -355,6 +360,8 @@ TEST_F(Contract30Test, DiscriminatorPicksOneBranch) {
   ASSERT_EQ(sink_.size(), 1u) << dump(sink_);
   EXPECT_EQ(first().keyword, "minimum");
   EXPECT_EQ(first().pointer, "/radius");
+  // The spec pointer follows the instance path through the chosen branch's $ref.
+  EXPECT_THAT(first().spec_pointer, HasSubstr("contract30.yaml#/components/schemas/Circle/properties/radius/minimum"));
   check(post("/shapes", "application/json", R"({"kind":"hexagon"})"));
   ASSERT_EQ(sink_.size(), 1u) << dump(sink_);
   EXPECT_EQ(first().keyword, "discriminator");
@@ -370,6 +377,7 @@ TEST_F(Contract30Test, DiscriminatorInheritanceForm) {
   EXPECT_FALSE(checkResponse("POST", "/shapes", bad_cat));
   ASSERT_EQ(sink_.size(), 1u) << dump(sink_);
   EXPECT_EQ(first().keyword, "maximum");
+  EXPECT_THAT(first().spec_pointer, HasSubstr("#/components/schemas/Cat/allOf/1/properties/lives/maximum"));
   Resp dog{200, R"({"animalType":"Dog","bark":true})", {{"Content-Type", "application/json"}}};
   EXPECT_TRUE(checkResponse("POST", "/shapes", dog)) << dump(sink_);
   Resp plain{200, R"({"animalType":"Animal"})", {{"Content-Type", "application/json"}}};
@@ -482,7 +490,26 @@ paths:
   ASSERT_FALSE(c.has_value());
   std::string s = c.error().toString();
   EXPECT_THAT(s, HasSubstr("inline.yaml:9: /paths/~1a~1{id}/get/parameters/0/style: style 'matrix' is not valid"));
-  EXPECT_THAT(s, HasSubstr("path parameter 'id' of '/a/{id}' is not declared"));
+}
+
+TEST(ContractLoadTest, UndeclaredPathParameterIsAWarning) {
+  const char* spec = R"(openapi: 3.1.0
+info: {title: t, version: "1"}
+paths:
+  /a/{id}:
+    get: {}
+)";
+  auto c = loadContractFromString(spec, "inline.yaml");
+  ASSERT_TRUE(c.has_value()) << c.error().toString();
+  ASSERT_EQ((*c)->report().warnings.size(), 1u);
+  EXPECT_THAT((*c)->report().warnings[0].detail, HasSubstr("path parameter 'id' of '/a/{id}' is not declared"));
+  // 3.1 without responses: every status is undocumented.
+  RouteMatch m = (*c)->matchRoute("GET", "/a/1");
+  ASSERT_EQ(m.status, RouteStatus::Found);
+  ValidationContext ctx;
+  ViolationSink sink;
+  EXPECT_FALSE((*c)->validateResponse(*m.operation, HttpResponseView{200, {}, "", false}, ctx, sink));
+  EXPECT_EQ(sink.violations().at(0).code, "response.status");
 }
 
 TEST(ContractLoadTest, MalformedInputsNeverCrash) {
@@ -493,7 +520,14 @@ TEST(ContractLoadTest, MalformedInputsNeverCrash) {
                            "          content:\n            application/json:\n              schema: {type: wat}",
                            "openapi: 3.0.0\npaths:\n  /a:\n    get:\n      responses:\n        '200':\n          description: x\n"
                            "          content:\n            application/json:\n              schema: {minLength: -1}",
-                           "a: &a [*a]", "{\"openapi\": \"3.0.0\", \"paths\": {\"/a\": {\"get\": 1}}}"}) {
+                           "a: &a [*a]", "{\"openapi\": \"3.0.0\", \"paths\": {\"/a\": {\"get\": 1}}}",
+                           // billion laughs: 10^9 nodes once aliases are expanded
+                           "a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+                           "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+                           "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+                           "g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f,*f]\nh: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g,*g]\n",
+                           "openapi: 3.0.0\npaths:\n  /a:\n    post:\n      requestBody: {$ref: '/dev/zero'}\n"
+                           "      responses: {}"}) {
     auto c = loadContractFromString(text, "fuzz.yaml");
     EXPECT_FALSE(c.has_value()) << text;
     if (!c) {

@@ -131,6 +131,22 @@ TEST(SchemaHazards, LongNumbersDoNotCrashTheParser) {
   EXPECT_TRUE(r.status == JsonParseStatus::Ok || r.status == JsonParseStatus::Syntax);
 }
 
+TEST(SchemaHazards, NulInsideABodyIsAParseError) {
+  // Bodies are parsed in situ from a NUL-terminated copy; a NUL must not end the document early.
+  ContractPtr c = mustLoad(specPath("contract30.yaml"));
+  ASSERT_NE(c, nullptr);
+  ValidationContext ctx;
+  ViolationSink sink;
+  static const char kBody[] = "{\"name\":\"x\"}\0{garbage";
+  Req r("POST", "/api/v2/pets", "", std::string(kBody, sizeof kBody - 1),
+        {{"Content-Type", "application/json"}}, true);
+  c->validateRequest(r.view(), ctx, sink);
+  ASSERT_EQ(sink.size(), 1u);
+  EXPECT_EQ(sink.violations()[0].code, "request.body.parse");
+  rapidjson::Document d;
+  EXPECT_EQ(parseJsonCapped(std::string_view("[1]\0]", 5), d, JsonLimits{}).status, JsonParseStatus::Syntax);
+}
+
 TEST(SchemaHazards, BodySizeAndStringLengthCaps) {
   LoadOptions opts;
   opts.limits.max_body_bytes = 1000;
@@ -198,6 +214,23 @@ TEST(SchemaHazards, SelfRecursionWithoutInputIsRefused) {
   rapidjson::Document v;
   v.Parse(R"({"next":{"next":{"next":{}}}})");
   EXPECT_TRUE(valid(*ok, v));
+}
+
+TEST(SchemaHazards, PropertyNamesAndDependenciesBehindARef) {
+  // valijson 1.0 gives these subschemas their parent's cache key; reached through a $ref they
+  // used to alias the parent (propertyNames accepted everything).
+  auto s = compile(R"({"$ref":"#/definitions/a","definitions":{"a":{"propertyNames":{"maxLength":3},
+                       "dependencies":{"x":{"required":["y"]},"z":{"required":["w"]}}}}})");
+  ASSERT_NE(s, nullptr);
+  rapidjson::Document v;
+  v.Parse(R"({"foo":1})");
+  EXPECT_TRUE(valid(*s, v));
+  v.Parse(R"({"foobar":1})");
+  EXPECT_FALSE(valid(*s, v));
+  v.Parse(R"({"x":1,"y":2,"z":3})");
+  EXPECT_FALSE(valid(*s, v));  // second dependency must not reuse the first one's subschema
+  v.Parse(R"({"x":1,"y":2,"z":3,"w":4})");
+  EXPECT_TRUE(valid(*s, v));
 }
 
 TEST(SchemaHazards, IntegerTypeAcceptsIntegralFloats) {

@@ -43,6 +43,12 @@ struct Req {
   std::vector<std::pair<std::string, std::string>> headers;
   bool has_body = false;
 
+  Req() = default;
+  Req(std::string m, std::string p, std::string q = "", std::string b = "",
+      std::vector<std::pair<std::string, std::string>> h = {}, bool hb = false)
+      : method(std::move(m)), path(std::move(p)), query(std::move(q)), body(std::move(b)), headers(std::move(h)),
+        has_body(hb) {}
+
   HttpRequestView view() const {
     HttpRequestView v;
     v.method = method;
