@@ -1,5 +1,6 @@
 // Loading an OpenAPI document into a Contract, and checking requests / responses against it.
 
+#include "validators/text.h"
 #include "validators/contract.h"
 
 #include <algorithm>
@@ -24,23 +25,8 @@ const Value* member(const Value& obj, const char* name) {
 
 std::string str(const Value& v) { return std::string(v.GetString(), v.GetStringLength()); }
 
-std::string lowerAscii(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-  return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
-    if (x != y) return false;
-  }
-  return true;
-}
+using text::iequals;
+using text::lowerAscii;
 
 // A node of some source document.
 struct Node {

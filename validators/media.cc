@@ -1,6 +1,7 @@
 // Media types (RFC 9110 section 8.3.1) and the two form encodings OpenAPI describes with a
 // schema: application/x-www-form-urlencoded and multipart/form-data (RFC 7578).
 
+#include "validators/text.h"
 #include "validators/contract_impl.h"
 
 namespace gw::validators {
@@ -31,16 +32,7 @@ bool isToken(std::string_view s) {
   return true;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
-    if (x != y) return false;
-  }
-  return true;
-}
+using text::iequals;
 
 }  // namespace
 
@@ -121,8 +113,9 @@ const MediaSpec* matchMedia(const std::vector<MediaSpec>& specs, const MediaType
 
 namespace {
 
-// Adds `v` under `key`; a repeated key turns the member into an array.
-void addField(Value& obj, const std::string& key, Value& v, Alloc& a) {
+// Adds `v` under `key`; a repeated key turns the member into an array. With `splice`, `v` is an
+// array whose items are appended one by one.
+void addField(Value& obj, const std::string& key, Value& v, Alloc& a, bool splice = false) {
   Value k(key.c_str(), static_cast<rapidjson::SizeType>(key.size()), a);
   auto it = obj.FindMember(k);
   if (it == obj.MemberEnd()) {
@@ -134,7 +127,11 @@ void addField(Value& obj, const std::string& key, Value& v, Alloc& a) {
     it->value.SetArray();
     it->value.PushBack(first, a);
   }
-  it->value.PushBack(v, a);
+  if (!splice) {
+    it->value.PushBack(v, a);
+    return;
+  }
+  for (auto& x : v.GetArray()) it->value.PushBack(x, a);
 }
 
 // Typed value of a text field according to its property hint.
@@ -163,20 +160,6 @@ void typedField(const std::string& text, const TypeHint* h, const EncodingSpec* 
   coerceScalar(text, h, out, a);
 }
 
-void mergeArrayField(Value& obj, const std::string& key, Value& v, Alloc& a) {
-  Value k(key.c_str(), static_cast<rapidjson::SizeType>(key.size()), a);
-  auto it = obj.FindMember(k);
-  if (it == obj.MemberEnd()) {
-    obj.AddMember(k, v, a);
-    return;
-  }
-  if (!it->value.IsArray()) {
-    Value first(std::move(it->value));
-    it->value.SetArray();
-    it->value.PushBack(first, a);
-  }
-  for (auto& x : v.GetArray()) it->value.PushBack(x, a);
-}
 
 }  // namespace
 
@@ -219,7 +202,7 @@ bool parseFormBody(std::string_view body, const MediaSpec& media, Value& out, Al
     Value v;
     typedField(value, h, enc, v, a);
     if (h && h->isArray())
-      mergeArrayField(out, qp.key, v, a);
+      addField(out, qp.key, v, a, /*splice=*/true);
     else
       addField(out, qp.key, v, a);
   }
@@ -345,7 +328,7 @@ bool parseMultipartBody(std::string_view body, std::string_view boundary, const 
       typedField(std::string(content), h, enc, v, a);
     }
     if (h && h->isArray() && v.IsArray())
-      mergeArrayField(out, name, v, a);
+      addField(out, name, v, a, /*splice=*/true);
     else
       addField(out, name, v, a);
     pos = next + 2;
