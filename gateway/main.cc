@@ -105,7 +105,6 @@ gw::LogLevel levelFromName(const std::string& n) {
 
 struct SignalState {
   std::vector<std::unique_ptr<gw::net::Worker>>* workers;
-  event_base* base;
   int count = 0;  // a second signal during the drain closes everything at once
 };
 
@@ -211,7 +210,7 @@ int main(int argc, char** argv) {
 
   // The main thread only waits for signals; a joiner thread ends its loop when the workers stop.
   event_base* base = event_base_new();
-  SignalState st{&workers, base};
+  SignalState st{&workers};
   event* sigterm = evsignal_new(base, SIGTERM, onSignal, &st);
   event* sigint = evsignal_new(base, SIGINT, onSignal, &st);
   event_add(sigterm, nullptr);

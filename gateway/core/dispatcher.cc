@@ -22,17 +22,9 @@ void Dispatcher::deferredDelete(DeletablePtr obj) {
   event_active(deferred_ev_, EV_TIMEOUT, 0);
 }
 
-void Dispatcher::post(std::function<void()> fn) {
-  posted_.push_back(std::move(fn));
-  event_active(deferred_ev_, EV_TIMEOUT, 0);
-}
-
 void Dispatcher::clearDeferred() {
-  // Destructors and posted functions may queue more work: loop until quiet.
-  while (!to_delete_.empty() || !posted_.empty()) {
-    auto fns = std::move(posted_);
-    posted_.clear();
-    for (auto& fn : fns) fn();
+  // Destructors may queue more deletions: loop until quiet.
+  while (!to_delete_.empty()) {
     auto objs = std::move(to_delete_);
     to_delete_.clear();
     objs.clear();

@@ -29,8 +29,6 @@ class Dispatcher {
   event_base* base() const { return base_; }
   // Destroys `obj` from the event loop after the current callback returns.
   void deferredDelete(DeletablePtr obj);
-  // Runs `fn` from the event loop after the current callback returns (same thread).
-  void post(std::function<void()> fn);
   // Destroys everything pending now (used at shutdown).
   void clearDeferred();
 
@@ -39,7 +37,6 @@ class Dispatcher {
   event_base* base_;
   event* deferred_ev_;
   std::vector<DeletablePtr> to_delete_;
-  std::vector<std::function<void()>> posted_;
 };
 
 // One-shot timer bound to a dispatcher. Destruction cancels it.

@@ -456,7 +456,7 @@ void ServerConnection::sendError(int status, const char* code, const std::string
   GW_INC(downstream_rq_protocol_error);
   if (stream_) {
     http::StreamInfo& si = stream_->streamInfo();
-    if (si.status == 0) si.status = response_started_ ? si.status : status;
+    if (!response_started_) si.status = status;
     si.details = code;
     auto s = std::move(stream_);
     s->onResetStream();

@@ -70,7 +70,6 @@ class Http1UpstreamRequest : public UpstreamRequest {
   }
 
   void sendHeaders(const http::RequestHead& head, bool end_stream) override {
-    method_ = head.method;
     is_head_ = head.method == "HEAD";
     idempotent_ = http::isIdempotentMethod(head.method);
     std::string& h = request_head_;
@@ -129,7 +128,6 @@ class Http1UpstreamRequest : public UpstreamRequest {
     }
     if (out != pending_) scheduleFlush();
     if (len > 0 && out != pending_) {
-      body_sent_ = true;
       // response_timeout counts from the last request byte sent: a long upload is not a hang.
       if (!headers_delivered_) timer_.enable(upstream_.config().response_timeout);
     }
@@ -275,10 +273,7 @@ class Http1UpstreamRequest : public UpstreamRequest {
     if (!reused_) setNoDelay(bev_);
     evbuffer* out = bufferevent_get_output(bev_);
     evbuffer_add(out, request_head_.data(), request_head_.size());
-    if (evbuffer_get_length(pending_) > 0) {
-      body_sent_ = true;
-      evbuffer_add_buffer(out, pending_);
-    }
+    if (evbuffer_get_length(pending_) > 0) evbuffer_add_buffer(out, pending_);
     bufferevent_disable(bev_, EV_WRITE);  // write-through from here on (flushNow)
     scheduleFlush();
     timer_.enable(upstream_.config().response_timeout);
@@ -519,7 +514,6 @@ class Http1UpstreamRequest : public UpstreamRequest {
   bufferevent* bev_ = nullptr;
   Phase phase_ = Phase::Idle;
   std::string request_head_;
-  std::string method_;
   Clock::time_point attempt_start_{};
   int attempts_ = 0;
   bool counted_active_ = false;
@@ -529,7 +523,6 @@ class Http1UpstreamRequest : public UpstreamRequest {
   bool idempotent_ = false;
   bool has_body_ = false;
   bool chunked_ = false;
-  bool body_sent_ = false;
   bool request_complete_ = false;
   bool above_high_ = false;
   bool read_disabled_ = false;
