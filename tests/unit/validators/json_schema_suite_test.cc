@@ -57,7 +57,27 @@ struct Totals {
   std::vector<std::string> unexpected, stale;
 };
 
+// The draft-04 and draft-07 meta-schemas, as Debian's python3-jsonschema ships them (a test
+// dependency; the engine itself never fetches http(s) references).
+const std::string kMetaSchemaDir = "/usr/lib/python3/dist-packages/jsonschema/schemas";
+const std::map<std::string, std::string> kMetaSchemas = {
+    {"http://json-schema.org/draft-04/schema", "draft4.json"},
+    {"http://json-schema.org/draft-07/schema", "draft7.json"}};
+
+bool metaSchemasInstalled() {
+  for (const auto& [uri, file] : kMetaSchemas) {
+    if (!fs::is_regular_file(fs::path(kMetaSchemaDir) / file)) return false;
+  }
+  return true;
+}
+
 std::optional<std::string> fetchRemote(const std::string& uri) {
+  std::string no_fragment = uri.substr(0, uri.find('#'));
+  if (auto it = kMetaSchemas.find(no_fragment); it != kMetaSchemas.end()) {
+    fs::path p = fs::path(kMetaSchemaDir) / it->second;
+    if (!fs::is_regular_file(p)) return std::nullopt;
+    return readFile(p);
+  }
   const std::string prefix = "http://localhost:1234/";
   if (uri.rfind(prefix, 0) != 0) return std::nullopt;
   fs::path p = fs::path(kSuite) / "remotes" / uri.substr(prefix.size());
@@ -121,6 +141,15 @@ void runDraft(const std::string& draft, Dialect dialect) {
                  << " (conformance data lives outside the repository, in ../shared/testdata)";
   }
   auto known = loadKnownFailures();
+  if (!metaSchemasInstalled()) {
+    // These cases need the official meta-schemas; without python3-jsonschema they cannot run.
+    std::printf("[suite] NOT RUN: the %s cases that reference the official meta-schema (%s missing; "
+                "install python3-jsonschema)\n", draft.c_str(), kMetaSchemaDir.c_str());
+    for (const char* k : {"|definitions.json|validate definition against metaschema|*",
+                          "|ref.json|remote ref, containing refs itself|*"}) {
+      known[draft + k] = "meta-schema not installed";
+    }
+  }
   Totals required, optional;
   runDir(draft, "", dialect, dialect != Dialect::Draft2020, known, required);
   runDir(draft, "optional/format", dialect, true, known, optional);
