@@ -20,7 +20,11 @@ pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
 # install-deps.sh unpacks the .deb (headers + CMake config only) into .deps/ when the package
 # itself is not installed.
 list(APPEND CMAKE_PREFIX_PATH "${CMAKE_SOURCE_DIR}/.deps/valijson/usr")
-find_package(valijson REQUIRED CONFIG)
+find_package(valijson CONFIG)
+if(NOT valijson_FOUND)
+  message(FATAL_ERROR "valijson not found: run `bash deploy/install-deps.sh` first (it unpacks Debian's "
+                      "libvalijson-dev into .deps/), or install libvalijson-dev")
+endif()
 
 # http-parser ships neither a .pc file nor a CMake config.
 find_path(HTTP_PARSER_INCLUDE_DIR http_parser.h REQUIRED)
