@@ -74,13 +74,10 @@ bool isValidFieldValue(std::string_view value) {
 
 std::vector<std::string_view> splitList(std::string_view value) {
   std::vector<std::string_view> out;
-  while (!value.empty()) {
-    size_t comma = value.find(',');
-    std::string_view item = trim(value.substr(0, comma));
-    if (!item.empty()) out.push_back(item);
-    if (comma == std::string_view::npos) break;
-    value.remove_prefix(comma + 1);
-  }
+  forEachListItem(value, [&](std::string_view item) {
+    out.push_back(item);
+    return true;
+  });
   return out;
 }
 
@@ -88,14 +85,14 @@ void removeHopByHop(HeaderMap& headers) {
   std::vector<std::string> named;  // fields listed in Connection (rare)
   for (const auto& f : headers.fields()) {
     if (!iequals(f.name, "connection")) continue;
-    for (std::string_view token : splitList(f.value)) {
+    forEachListItem(f.value, [&](std::string_view token) {
       // Never let a client strip framing or identity headers by naming them in Connection.
-      if (iequals(token, "content-length") || iequals(token, "host") || iequals(token, "keep-alive") ||
-          iequals(token, "close")) {
-        continue;
+      if (!(iequals(token, "content-length") || iequals(token, "host") || iequals(token, "keep-alive") ||
+            iequals(token, "close"))) {
+        named.emplace_back(token);
       }
-      named.emplace_back(token);
-    }
+      return true;
+    });
   }
   headers.removeIf([&](std::string_view name) {
     switch (name.size()) {  // cheap dispatch on length before comparing

@@ -54,7 +54,22 @@ bool isValidFieldValue(std::string_view value);
 // TE, Transfer-Encoding, Upgrade, Proxy-Connection, Trailer. Content-Length is left alone.
 void removeHopByHop(HeaderMap& headers);
 
-// Splits a comma-separated list, trimming OWS and skipping empty elements.
+// Calls fn(item) for each element of a comma-separated list, OWS trimmed, empty ones skipped.
+// Returns false as soon as fn does (early exit), true otherwise. No allocation.
+template <class F>
+bool forEachListItem(std::string_view value, F fn) {
+  while (!value.empty()) {
+    size_t comma = value.find(',');
+    std::string_view item = value.substr(0, comma);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (!item.empty() && !fn(item)) return false;
+    if (comma == std::string_view::npos) break;
+    value.remove_prefix(comma + 1);
+  }
+  return true;
+}
+// The same elements as a vector of views into `value`.
 std::vector<std::string_view> splitList(std::string_view value);
 
 }  // namespace gw::http

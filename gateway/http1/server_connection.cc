@@ -145,7 +145,8 @@ bool ServerConnection::parseHead(evbuffer* in) {
   const size_t check_to = complete ? static_cast<size_t>(end.pos) + 4 : upto;  // never into the body
   if (check_to > head_scanned_) {
     const size_t from = head_scanned_ > 0 ? head_scanned_ - 1 : 0;  // one byte of context
-    std::string fresh(check_to - from, '\0');
+    thread_local std::string fresh;  // scratch, reused: no allocation per request
+    fresh.resize(check_to - from);
     evbuffer_ptr pos;
     evbuffer_ptr_set(in, &pos, from, EVBUFFER_PTR_SET);
     evbuffer_copyout_from(in, &pos, fresh.data(), fresh.size());
@@ -158,7 +159,8 @@ bool ServerConnection::parseHead(evbuffer* in) {
       size_t eol = fresh.find('\r', from == 0 ? 0 : 1);
       if (eol != std::string::npos) {
         request_line_checked_ = true;
-        std::string line(from + eol, '\0');
+        thread_local std::string line;
+        line.resize(from + eol);
         evbuffer_copyout(in, line.data(), line.size());
         if (uriTooLong(line, max_uri)) {
           uriError();
@@ -395,15 +397,17 @@ int ServerConnection::onHeadersComplete() {
   }
 
   if (h.headers.count("transfer-encoding") > 0) {
-    const std::string te = h.headers.getCombined("transfer-encoding");  // splitList returns views into it
-    auto codings = http::splitList(te);
-    for (std::string_view c : codings) {
-      if (!iequals(c, "chunked")) {
-        setParserError(501, "unsupported_transfer_coding", "only the chunked transfer coding is supported");
-        return -1;
-      }
+    const std::string te = h.headers.getCombined("transfer-encoding");  // the items are views into it
+    size_t codings = 0;
+    bool only_chunked = http::forEachListItem(te, [&](std::string_view c) {
+      ++codings;
+      return iequals(c, "chunked");
+    });
+    if (!only_chunked) {
+      setParserError(501, "unsupported_transfer_coding", "only the chunked transfer coding is supported");
+      return -1;
     }
-    if (codings.size() != 1) {
+    if (codings != 1) {
       setParserError(400, "invalid_transfer_encoding", "chunked must be applied exactly once");
       return -1;
     }
@@ -506,8 +510,8 @@ void ServerConnection::encodeHeaders(const http::ResponseHead& head, bool end_st
   // A response that starts before the request body was read ends the connection afterwards.
   bool close = !keepalive_ || draining_ || close_after_response_ || state_ != State::RequestComplete;
 
-  std::string h;
-  h.reserve(512);
+  thread_local std::string h;  // scratch, reused: no allocation per response
+  h.clear();
   h += "HTTP/1.1 ";
   h += std::to_string(status);
   h += ' ';
