@@ -35,13 +35,28 @@ void Dispatcher::onDeferred(evutil_socket_t, short, void* arg) {
   static_cast<Dispatcher*>(arg)->clearDeferred();
 }
 
-Timer::Timer(Dispatcher& d, std::function<void()> cb) : cb_(std::move(cb)) {
+const timeval* Dispatcher::commonTimeout(Millis after) {
+  for (const auto& [ms, tv] : common_timeouts_) {
+    if (ms == after) return tv;
+  }
+  if (common_timeouts_.size() >= kMaxCommonTimeouts) return nullptr;
+  timeval tv{static_cast<time_t>(after.count() / 1000), static_cast<suseconds_t>((after.count() % 1000) * 1000)};
+  const timeval* common = event_base_init_common_timeout(base_, &tv);
+  if (common) common_timeouts_.emplace_back(after, common);
+  return common;
+}
+
+Timer::Timer(Dispatcher& d, std::function<void()> cb) : dispatcher_(d), cb_(std::move(cb)) {
   evtimer_assign(&ev_, d.base(), &Timer::onFire, this);
 }
 
 Timer::~Timer() { event_del(&ev_); }
 
 void Timer::enable(Millis after) {
+  if (const timeval* common = dispatcher_.commonTimeout(after)) {
+    evtimer_add(&ev_, common);
+    return;
+  }
   timeval tv;
   tv.tv_sec = after.count() / 1000;
   tv.tv_usec = (after.count() % 1000) * 1000;

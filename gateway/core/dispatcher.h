@@ -27,6 +27,10 @@ class Dispatcher {
   Dispatcher& operator=(const Dispatcher&) = delete;
 
   event_base* base() const { return base_; }
+  // libevent "common timeout" for this duration: timers sharing one duration sit in a queue
+  // instead of the heap, so adding and removing them is O(1). Durations come from config, so
+  // there are few; past kMaxCommonTimeouts distinct ones, null (use a plain timeval).
+  const timeval* commonTimeout(Millis after);
   // Destroys `obj` from the event loop after the current callback returns.
   void deferredDelete(DeletablePtr obj);
   // Destroys everything pending now (used at shutdown).
@@ -37,6 +41,8 @@ class Dispatcher {
   event_base* base_;
   event* deferred_ev_;
   std::vector<DeletablePtr> to_delete_;
+  static constexpr size_t kMaxCommonTimeouts = 32;
+  std::vector<std::pair<Millis, const timeval*>> common_timeouts_;
 };
 
 // One-shot timer bound to a dispatcher. Destruction cancels it.
@@ -52,6 +58,7 @@ class Timer {
 
  private:
   static void onFire(evutil_socket_t, short, void* arg);
+  Dispatcher& dispatcher_;
   event ev_;
   std::function<void()> cb_;
 };
