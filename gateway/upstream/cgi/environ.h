@@ -1,0 +1,67 @@
+#pragma once
+// The CGI 1.1 (RFC 3875 §4.1) / WSGI (PEP 3333) environ built from a request head, shared by the
+// FastCGI PARAMS stream and the uwsgi vars packet.
+//
+//   REQUEST_METHOD, SCRIPT_NAME (the route's mount prefix), PATH_INFO (the rest of the path,
+//   percent-decoded), REQUEST_URI (as received), QUERY_STRING, CONTENT_TYPE, CONTENT_LENGTH (only
+//   when known), SERVER_NAME, SERVER_PORT, SERVER_PROTOCOL, GATEWAY_INTERFACE, SERVER_SOFTWARE,
+//   REMOTE_ADDR, REMOTE_PORT, HTTPS=on (TLS only), REMOTE_USER (if authenticated),
+//   SCRIPT_FILENAME / DOCUMENT_ROOT (if configured), then HTTP_* for each request header.
+//
+// HTTP_*: name upper-cased with '-' → '_'; repeated fields combined with ", " ("; " for Cookie);
+// Content-Type and Content-Length are only CONTENT_*; a `Proxy` header is never passed (httpoxy,
+// CVE-2016-5385); names containing '_' are dropped unless allowed (they would alias a '-' name,
+// as nginx's underscores_in_headers off). If there is no Host field, HTTP_HOST comes from the
+// authority (HTTP/2). Extra params are applied last and replace a var of the same name.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "http/message.h"
+#include "upstream/cgi/expected.h"
+
+namespace gw::cgi {
+
+struct Var {
+  std::string name;
+  std::string value;
+};
+using Environ = std::vector<Var>;
+
+struct EnvironOptions {
+  std::string_view mount_prefix;  // SCRIPT_NAME; a trailing '/' is ignored; "" = mounted at root
+  std::string_view server_name;   // "" = host part of the authority
+  uint16_t server_port = 80;
+  std::string_view remote_addr;   // the real client after trusted-proxy resolution
+  uint16_t remote_port = 0;
+  bool https = false;
+  std::optional<std::string_view> remote_user;
+  std::optional<std::string_view> script_filename;  // PHP
+  std::optional<std::string_view> document_root;    // PHP
+  bool allow_underscores_in_headers = false;
+  std::string_view server_software = "gatewayd";
+  std::vector<std::pair<std::string, std::string>> extra;  // per-route params
+};
+
+enum class EnvironError {
+  BadPath,  // the path decodes to a NUL byte, or does not start with '/'
+};
+const char* environErrorName(EnvironError e);  // "cgi_bad_path"
+
+// Percent-decodes a path (RFC 3986 §2.1). Invalid escapes are kept as they are; '+' is not a space.
+// nullopt if the result would hold a NUL byte.
+std::optional<std::string> percentDecodePath(std::string_view path);
+
+// Splits `path` (encoded, as received) at the mount prefix: {SCRIPT_NAME, encoded PATH_INFO}. A
+// path that is not under the prefix (segment-wise) gives {"", path}.
+std::pair<std::string_view, std::string_view> splitScriptName(std::string_view path, std::string_view prefix);
+
+// HTTP_* name for a header field name ("X-Forwarded-For" → "HTTP_X_FORWARDED_FOR").
+std::string cgiHeaderName(std::string_view field_name);
+
+proto::Expected<Environ, EnvironError> buildEnviron(const http::RequestHead& head, const EnvironOptions& options);
+
+}  // namespace gw::cgi
