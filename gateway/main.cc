@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "auth/digest_filter.h"
 #include "config/config.h"
 #include "core/counters.h"
 #include "core/dispatcher.h"
@@ -223,7 +224,7 @@ int main(int argc, char** argv) {
   event_base_dispatch(base);
   joiner.join();
   GW_LOG(Notice, "stopped");
-  GW_LOG(Info, "counters:\n%s", gw::countersText().c_str());
+  GW_LOG(Info, "counters:\n%s%s", gw::countersText().c_str(), gw::auth::digestCountersText().c_str());
   workers.clear();
   event_free(sigterm);
   event_free(sigint);

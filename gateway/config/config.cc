@@ -296,6 +296,25 @@ class Builder {
         if (auto* m = member(r, "methods")) {
           for (const auto& v : m->GetArray()) out.methods.emplace_back(v.GetString());
         }
+        if (auto* a = member(r, "auth")) {
+          RouteAuth auth;
+          auth.realm = str(*a, "realm", "");
+          auth.credentials = str(*a, "credentials", "");
+          for (char ch : auth.realm) {
+            if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) error(ptr + "/auth/realm", "control characters are not allowed");
+          }
+          if (auto* u = member(*a, "users")) {
+            for (const auto& v : u->GetArray()) auth.users.emplace_back(v.GetString(), v.GetStringLength());
+          }
+          if (auto* al = member(*a, "algorithms")) {
+            for (const auto& v : al->GetArray()) auth.algorithms.emplace_back(v.GetString());
+          } else {
+            auth.algorithms = {"SHA-512-256", "SHA-256"};
+          }
+          auth.forward_authorization = member(*a, "forward_authorization") && (*a)["forward_authorization"].GetBool();
+          auth.authentication_info = member(*a, "authentication_info") && (*a)["authentication_info"].GetBool();
+          out.auth = std::move(auth);
+        }
         std::string up = r["upstream"].GetString();
         if (auto it = upstream_index.find(up); it != upstream_index.end()) {
           out.upstream = it->second;
@@ -321,6 +340,17 @@ class Builder {
     if (auto* f = member(root_, "forwarded")) {
       cfg->forwarded_rfc7239 = member(*f, "rfc7239") && (*f)["rfc7239"].GetBool();
       cfg->request_id_header = str(*f, "request_id_header", cfg->request_id_header);
+    }
+    if (auto* d = member(root_, "digest")) {
+      auto& dg = cfg->digest;
+      dg.nonce_secret = str(*d, "nonce_secret", dg.nonce_secret);
+      dg.nonce_lifetime = dur(*d, "nonce_lifetime", dg.nonce_lifetime);
+      dg.max_tracked_nonces = u64(*d, "max_tracked_nonces", dg.max_tracked_nonces);
+      dg.user_header = str(*d, "user_header", dg.user_header);
+      dg.max_failures = static_cast<uint32_t>(u64(*d, "max_failures", dg.max_failures));
+      dg.failure_window = dur(*d, "failure_window", dg.failure_window);
+      dg.block = dur(*d, "block", dg.block);
+      if (dg.nonce_lifetime.count() < 1000) error("/digest/nonce_lifetime", "must be at least 1s");
     }
     if (auto* l = member(root_, "logs")) {
       cfg->logs.access = str(*l, "access", cfg->logs.access);

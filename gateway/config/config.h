@@ -3,6 +3,7 @@
 // allocate freely), then shared read-only by every worker through ConfigConstSharedPtr.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,16 @@ struct Upstream {
   Millis fail_timeout{10000};
 };
 
+// Digest authentication of one route (RFC 7616; gateway/auth/).
+struct RouteAuth {
+  std::string realm;
+  std::string credentials;               // htdigest-format file (see README "Digest authentication")
+  std::vector<std::string> users;        // allowed users; empty = any user of the realm
+  std::vector<std::string> algorithms;   // RFC 7616 names; challenges are sent strongest first
+  bool forward_authorization = false;    // keep the Authorization header toward the upstream
+  bool authentication_info = false;      // send Authentication-Info (rspauth, nextnonce) on success
+};
+
 struct Route {
   std::string name;
   std::vector<std::string> hosts;  // lower-case; "*.example.com" wildcards; empty = any host
@@ -58,6 +69,18 @@ struct Route {
   std::vector<std::string> methods;  // empty = any
   size_t upstream = 0;               // index into Config::upstreams
   bool strip_prefix = false;
+  std::optional<RouteAuth> auth;
+};
+
+// Process-wide Digest settings (top-level "digest").
+struct DigestSettings {
+  std::string nonce_secret;                  // empty = 32 random bytes at start
+  Millis nonce_lifetime{300000};
+  size_t max_tracked_nonces = 100000;        // replay table cap (all workers)
+  std::string user_header = "X-Remote-User"; // authenticated user toward HTTP upstreams
+  uint32_t max_failures = 10;                // per client address within failure_window ...
+  Millis failure_window{60000};
+  Millis block{300000};                      // ... then 429 for this long
 };
 
 enum class AccessFormat { Combined, Json };
@@ -80,6 +103,7 @@ struct Config {
   std::vector<Cidr> trusted_proxies;
   bool forwarded_rfc7239 = false;
   std::string request_id_header = "X-Request-Id";
+  DigestSettings digest;
   Logs logs;
 };
 using ConfigConstSharedPtr = std::shared_ptr<const Config>;

@@ -49,6 +49,7 @@ std::string AccessLog::format(const http::StreamInfo& si) const {
     out += '{';
     field("time", tbuf, true);
     field("client", client);
+    field("user", si.user);
     field("peer", si.peer.str());
     field("method", si.method);
     field("path", si.target);
@@ -88,7 +89,13 @@ std::string AccessLog::format(const http::StreamInfo& si) const {
     out += '"';
   };
   logEscape(out, client);
-  out += " - - [";
+  out += " - ";
+  if (si.user.empty()) {
+    out += '-';
+  } else {
+    logEscape(out, si.user);  // the Digest-authenticated user, like nginx's $remote_user
+  }
+  out += " [";
   out += tbuf;
   out += "] \"";
   if (si.method.empty()) {

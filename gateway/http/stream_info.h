@@ -25,6 +25,7 @@ struct StreamInfo {
   std::string target;  // path + query, as received
   std::string host;
   std::string request_id;
+  std::string user;  // the Digest-authenticated user (gateway/auth), empty if none
   std::string referer;
   std::string user_agent;
   int status = 0;                 // 0 = no response was sent (connection closed first)

@@ -1,5 +1,6 @@
 #include "net/active_stream.h"
 
+#include "auth/digest_filter.h"
 #include "core/counters.h"
 #include "core/log.h"
 #include "filters/forwarded.h"
@@ -20,6 +21,8 @@ http::FilterFactoryList buildFilterChain(const config::ConfigConstSharedPtr& cfg
   list.push_back([fwd] { return std::make_unique<filters::ForwardedFilter>(fwd); });
   list.push_back([rid] { return std::make_unique<filters::RequestIdFilter>(rid); });
   list.push_back([routes] { return std::make_unique<filters::RouterFilter>(routes); });
+  auto digest = auth::DigestRuntime::forConfig(cfg);  // after the router: needs streamInfo().route
+  list.push_back([digest] { return std::make_unique<auth::DigestAuthFilter>(digest); });
   list.push_back([log] { return std::make_unique<filters::AccessLogFilter>(log); });
   return list;
 }

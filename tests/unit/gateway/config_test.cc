@@ -104,5 +104,51 @@ TEST(Config, ShippedExamplesAreValid) {
   }
 }
 
+TEST(Config, DigestAuthPerRouteAndTopLevel) {
+  auto r = loadConfigText(
+      "upstreams: [{name: app, servers: [\"127.0.0.1:9000\"]}]\n"
+      "digest: {nonce_secret: \"0123456789abcdef0123456789abcdef\", nonce_lifetime: 2m, max_tracked_nonces: 500,\n"
+      "         user_header: X-User, max_failures: 3, failure_window: 10s, block: 1m}\n"
+      "routes:\n"
+      "  - {prefix: /a, upstream: app, auth: {realm: \"my realm\", credentials: /etc/gw.htdigest, users: [alice, bob],\n"
+      "     algorithms: [MD5, SHA-512-256-sess], forward_authorization: true, authentication_info: true}}\n"
+      "  - {prefix: /b, upstream: app, auth: {realm: r, credentials: f}}\n"
+      "  - {prefix: /, upstream: app}\n",
+      "a.yaml");
+  ASSERT_TRUE(r.errors.empty()) << errorsOf(r);
+  const Config& c = *r.config;
+  EXPECT_EQ(c.digest.nonce_lifetime, Millis(120000));
+  EXPECT_EQ(c.digest.max_tracked_nonces, 500u);
+  EXPECT_EQ(c.digest.user_header, "X-User");
+  EXPECT_EQ(c.digest.max_failures, 3u);
+  EXPECT_EQ(c.digest.block, Millis(60000));
+  ASSERT_TRUE(c.routes[0].auth);
+  EXPECT_EQ(c.routes[0].auth->realm, "my realm");
+  EXPECT_EQ(c.routes[0].auth->users, (std::vector<std::string>{"alice", "bob"}));
+  EXPECT_EQ(c.routes[0].auth->algorithms, (std::vector<std::string>{"MD5", "SHA-512-256-sess"}));
+  EXPECT_TRUE(c.routes[0].auth->forward_authorization);
+  EXPECT_TRUE(c.routes[0].auth->authentication_info);
+  ASSERT_TRUE(c.routes[1].auth);
+  EXPECT_EQ(c.routes[1].auth->algorithms, (std::vector<std::string>{"SHA-512-256", "SHA-256"}));
+  EXPECT_FALSE(c.routes[1].auth->forward_authorization);
+  EXPECT_FALSE(c.routes[2].auth);
+  EXPECT_EQ(Config{}.digest.user_header, "X-Remote-User");
+}
+
+TEST(Config, DigestAuthRefusals) {
+  const std::string head = "upstreams: [{name: app, servers: [\"127.0.0.1:9000\"]}]\n";
+  auto bad = [&](const std::string& tail, const std::string& expect) {
+    auto r = loadConfigText(head + tail, "a.yaml");
+    EXPECT_FALSE(r.errors.empty()) << tail;
+    EXPECT_NE(errorsOf(r).find(expect), std::string::npos) << errorsOf(r);
+  };
+  bad("routes: [{upstream: app, auth: {realm: r}}]\n", "/routes/0/auth");
+  bad("routes: [{upstream: app, auth: {realm: r, credentials: f, algorithms: [SHA-1]}}]\n", "/routes/0/auth/algorithms/0");
+  bad("routes: [{upstream: app, auth: {realm: \"a:b\", credentials: f}}]\n", "/routes/0/auth/realm");
+  bad("routes: [{upstream: app, auth: {realm: r, credentials: f, colour: red}}]\n", "/routes/0/auth/colour: unknown key");
+  bad("routes: [{upstream: app}]\ndigest: {nonce_secret: short}\n", "/digest/nonce_secret");
+  bad("routes: [{upstream: app}]\ndigest: {nonce_lifetime: 500ms}\n", "/digest/nonce_lifetime");
+}
+
 }  // namespace
 }  // namespace gw::config
