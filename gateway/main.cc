@@ -183,11 +183,12 @@ int main(int argc, char** argv) {
     return 1;
   }
   gw::config::ConfigConstSharedPtr shared = cfg;
+  const gw::http::FilterFactoryList filters = gw::net::buildFilterChain(shared, access_log);  // once, shared
   std::vector<std::unique_ptr<gw::net::Worker>> workers;
   for (int w = 0; w < cfg->workers; ++w) {
     std::vector<gw::net::ListenSocket> mine;
     for (auto& per_listener : sockets) mine.push_back(per_listener[w]);
-    workers.push_back(std::make_unique<gw::net::Worker>(w, shared, std::move(mine), access_log));
+    workers.push_back(std::make_unique<gw::net::Worker>(w, shared, std::move(mine), access_log, filters));
   }
   for (auto& w : workers) w->start();
   for (size_t i = 0; i < cfg->listeners.size(); ++i) {

@@ -39,13 +39,14 @@ std::string digestCountersText() {
   return out;
 }
 
-DigestRuntime::DigestRuntime(const config::Config& cfg)
-    : nonces(cfg.digest.nonce_secret, static_cast<uint64_t>(cfg.digest.nonce_lifetime.count() / 1000)),
-      replay(cfg.digest.max_tracked_nonces, static_cast<uint64_t>(cfg.digest.nonce_lifetime.count() / 1000)),
-      throttle(cfg.digest.max_failures, static_cast<uint64_t>(cfg.digest.failure_window.count() / 1000),
-               static_cast<uint64_t>(cfg.digest.block.count() / 1000), 65536),
-      user_header(cfg.digest.user_header),
-      cfg_(&cfg) {
+DigestRuntime::DigestRuntime(config::ConfigConstSharedPtr config)
+    : nonces(config->digest.nonce_secret, static_cast<uint64_t>(config->digest.nonce_lifetime.count() / 1000)),
+      replay(config->digest.max_tracked_nonces, static_cast<uint64_t>(config->digest.nonce_lifetime.count() / 1000)),
+      throttle(config->digest.max_failures, static_cast<uint64_t>(config->digest.failure_window.count() / 1000),
+               static_cast<uint64_t>(config->digest.block.count() / 1000), 65536),
+      user_header(config->digest.user_header),
+      cfg_(std::move(config)) {
+  const config::Config& cfg = *cfg_;
   std::map<std::string, std::shared_ptr<CredentialStore>> stores;  // one store per file
   for (const auto& r : cfg.routes) {
     if (!r.auth) continue;
@@ -68,22 +69,6 @@ DigestRuntime::DigestRuntime(const config::Config& cfg)
     rd.store = store;
     routes_.emplace(&r, std::move(rd));
   }
-}
-
-std::shared_ptr<DigestRuntime> DigestRuntime::forConfig(const config::ConfigConstSharedPtr& cfg) {
-  static std::mutex mu;
-  static std::map<const config::Config*, std::weak_ptr<DigestRuntime>> registry;
-  std::lock_guard lock(mu);
-  std::erase_if(registry, [](const auto& kv) { return kv.second.expired(); });
-  auto& slot = registry[cfg.get()];
-  auto rt = slot.lock();
-  if (!rt) {
-    // The runtime keeps the config alive: it points into cfg->routes.
-    auto* raw = new DigestRuntime(*cfg);
-    rt = std::shared_ptr<DigestRuntime>(raw, [keep = cfg](DigestRuntime* p) { delete p; });
-    slot = rt;
-  }
-  return rt;
 }
 
 const RouteDigest* DigestRuntime::forRoute(const config::Route* route) const {

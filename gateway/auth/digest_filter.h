@@ -53,9 +53,10 @@ struct RouteDigest {
 
 class DigestRuntime {
  public:
-  explicit DigestRuntime(const config::Config& cfg);
-  // The runtime of this Config, shared by all workers (created on first use).
-  static std::shared_ptr<DigestRuntime> forConfig(const config::ConfigConstSharedPtr& cfg);
+  // Built once per config with the filter chain (net::buildFilterChain) and shared by every
+  // worker: nonces, replay table and throttle are process-wide. Keeps `cfg` alive (routes_
+  // points into cfg->routes).
+  explicit DigestRuntime(config::ConfigConstSharedPtr cfg);
   // nullptr when the route has no auth.
   const RouteDigest* forRoute(const config::Route* route) const;
   bool any() const { return !routes_.empty(); }
@@ -66,7 +67,7 @@ class DigestRuntime {
   std::string user_header;
 
  private:
-  const config::Config* cfg_;
+  config::ConfigConstSharedPtr cfg_;
   std::unordered_map<const config::Route*, RouteDigest> routes_;
 };
 

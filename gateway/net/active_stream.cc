@@ -21,7 +21,7 @@ http::FilterFactoryList buildFilterChain(const config::ConfigConstSharedPtr& cfg
   list.push_back([fwd] { return std::make_unique<filters::ForwardedFilter>(fwd); });
   list.push_back([rid] { return std::make_unique<filters::RequestIdFilter>(rid); });
   list.push_back([routes] { return std::make_unique<filters::RouterFilter>(routes); });
-  auto digest = auth::DigestRuntime::forConfig(cfg);  // after the router: needs streamInfo().route
+  auto digest = std::make_shared<auth::DigestRuntime>(cfg);  // after the router: needs streamInfo().route
   list.push_back([digest] { return std::make_unique<auth::DigestAuthFilter>(digest); });
   list.push_back([log] { return std::make_unique<filters::AccessLogFilter>(log); });
   return list;

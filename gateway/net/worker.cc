@@ -57,7 +57,7 @@ std::vector<std::vector<ListenSocket>> bindListeners(const config::Config& cfg, 
 }
 
 Worker::Worker(int id, config::ConfigConstSharedPtr config, std::vector<ListenSocket> sockets,
-               filters::AccessLogSharedPtr access_log)
+               filters::AccessLogSharedPtr access_log, http::FilterFactoryList filters)
     : id_(id), config_(std::move(config)), sockets_(std::move(sockets)) {
   server_settings_.limits = config_->limits;
   server_settings_.timeouts = config_->timeouts;
@@ -66,7 +66,7 @@ Worker::Worker(int id, config::ConfigConstSharedPtr config, std::vector<ListenSo
   ctx_.dispatcher = dispatcher_.get();
   ctx_.config = config_;
   ctx_.access_log = access_log;
-  ctx_.filter_factories = buildFilterChain(config_, access_log);
+  ctx_.filter_factories = std::move(filters);
   for (const auto& u : config_->upstreams) {
     ctx_.upstreams.push_back(std::make_unique<upstream::Http1Upstream>(*dispatcher_, u, config_->limits.buffer_bytes));
   }

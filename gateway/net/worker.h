@@ -27,7 +27,7 @@ struct ListenSocket {
 class Worker : public http::ServerConnectionCallbacks, public http1::ConnectionOwner {
  public:
   Worker(int id, config::ConfigConstSharedPtr config, std::vector<ListenSocket> sockets,
-         filters::AccessLogSharedPtr access_log);
+         filters::AccessLogSharedPtr access_log, http::FilterFactoryList filters);
   ~Worker() override;
 
   void start();

@@ -20,7 +20,9 @@ struct WorkerContext {
   filters::AccessLogSharedPtr access_log;
 };
 
-// Builds the default filter chain: forwarded → request_id → router → access_log.
+// Builds the default filter chain: forwarded → request_id → router → digest auth → access_log.
+// Built once per config and shared by every worker: factories capture only immutable or
+// internally synchronised state (the Digest replay table and throttle are process-wide).
 http::FilterFactoryList buildFilterChain(const config::ConfigConstSharedPtr& cfg, filters::AccessLogSharedPtr log);
 
 }  // namespace gw::net

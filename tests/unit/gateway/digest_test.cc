@@ -14,6 +14,7 @@
 #include "auth/nonce.h"
 #include "auth/throttle.h"
 #include "config/config.h"
+#include "net/worker_context.h"
 
 namespace gw::auth {
 namespace {
@@ -376,7 +377,7 @@ struct FilterFixture : ::testing::Test {
     auto r = config::loadConfigText(yaml, "t.yaml");
     ASSERT_TRUE(r.config) << (r.errors.empty() ? "" : r.errors[0].str());
     cfg = r.config;
-    rt = DigestRuntime::forConfig(cfg);
+    rt = std::make_shared<DigestRuntime>(cfg);
   }
   struct Outcome {
     http::FilterStatus status;
@@ -446,6 +447,46 @@ TEST_F(FilterFixture, ChallengeListsAlgorithmsStrongestFirst) {
     EXPECT_NE(h.value.find("charset=UTF-8, userhash=true"), std::string::npos);
     EXPECT_EQ(h.value.find("stale"), std::string::npos);
   }
+}
+
+// gatewayd builds the filter chain once and gives it to every worker: filters made by that one
+// chain (two workers' streams) share the replay table, so a replay on another worker is refused.
+TEST_F(FilterFixture, OneChainSharesReplayStateAcrossWorkers) {
+  std::string err;
+  auto chain = net::buildFilterChain(cfg, filters::AccessLog::open("off", config::AccessFormat::Combined, &err));
+  auto digestOf = [&](std::vector<http::StreamFilterPtr>& keep) -> DigestAuthFilter* {
+    for (auto& make : chain) {
+      keep.push_back(make());
+      if (auto* d = dynamic_cast<DigestAuthFilter*>(keep.back().get())) return d;
+    }
+    return nullptr;
+  };
+  std::vector<http::StreamFilterPtr> worker_a, worker_b;
+  DigestAuthFilter* a = digestOf(worker_a);
+  DigestAuthFilter* b = digestOf(worker_b);
+  ASSERT_TRUE(a && b);
+  auto send = [&](DigestAuthFilter* f, const std::string& authorization, FakeCallbacks& cb) {
+    cb.info.route = &cfg->routes[0];
+    cb.info.target = "/priv/x";
+    cb.info.client_address = "192.0.2.7";
+    f->setCallbacks(cb);
+    http::RequestHead h;
+    h.method = "GET";
+    h.path = "/priv/x";
+    if (!authorization.empty()) h.headers.add("Authorization", authorization);
+    return f->onRequestHeaders(h, true);
+  };
+  FakeCallbacks challenge_cb;
+  send(a, "", challenge_cb);
+  ASSERT_EQ(challenge_cb.local_status, 401);
+  const std::string& v = challenge_cb.headers.fields().at(0).value;
+  size_t p = v.find("nonce=\"") + 7;
+  const std::string nonce = v.substr(p, v.find('"', p) - p);
+  const std::string auth = header("SHA-256", "alice", "wonderland", nonce, "/priv/x");
+  FakeCallbacks ok_cb, replay_cb;
+  EXPECT_EQ(send(a, auth, ok_cb), http::FilterStatus::Continue) << ok_cb.local_code;
+  EXPECT_EQ(send(b, auth, replay_cb), http::FilterStatus::StopIteration);  // same nc on the other worker
+  EXPECT_EQ(replay_cb.local_status, 401) << replay_cb.local_code;
 }
 
 TEST_F(FilterFixture, OpenRouteOnlyLosesSpoofedUserHeader) {
@@ -551,8 +592,7 @@ TEST_F(FilterFixture, ForwardAuthorizationWhenAsked) {
                      "\", algorithms: [SHA-256], forward_authorization: true}}]\n";
   auto r = config::loadConfigText(yaml, "t.yaml");
   ASSERT_TRUE(r.config);
-  auto rt2 = DigestRuntime::forConfig(r.config);
-  EXPECT_EQ(rt2, DigestRuntime::forConfig(r.config));  // one runtime per config, shared by workers
+  auto rt2 = std::make_shared<DigestRuntime>(r.config);
   FakeCallbacks cb;
   cb.info.route = &r.config->routes[0];
   cb.info.target = "/z";
@@ -572,7 +612,7 @@ TEST_F(FilterFixture, UnreadableCredentialsFailClosed) {
                      "routes: [{prefix: /, upstream: app, auth: {realm: gw, credentials: /nonexistent/htdigest}}]\n";
   auto r = config::loadConfigText(yaml, "t.yaml");
   ASSERT_TRUE(r.config);
-  auto rt2 = DigestRuntime::forConfig(r.config);
+  auto rt2 = std::make_shared<DigestRuntime>(r.config);
   FakeCallbacks cb;
   cb.info.route = &r.config->routes[0];
   DigestAuthFilter f(rt2);
