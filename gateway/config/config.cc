@@ -31,6 +31,16 @@ std::string ConfigError::str() const {
 
 const char* configSchemaText() { return kConfigSchemaJson; }
 
+const char* upstreamKindName(UpstreamKind k) {
+  switch (k) {
+    case UpstreamKind::Http: return "http";
+    case UpstreamKind::FastCgi: return "fastcgi";
+    case UpstreamKind::Uwsgi: return "uwsgi";
+    case UpstreamKind::Static: return "static";
+  }
+  return "http";
+}
+
 namespace {
 
 using rapidjson::Document;
@@ -253,6 +263,13 @@ class Builder {
         Upstream out;
         out.name = u["name"].GetString();
         if (!upstream_index.emplace(out.name, i).second) error(ptr + "/name", "duplicate upstream name '" + out.name + "'");
+        if (auto* k = member(u, "kind")) {
+          std::string_view kind = k->GetString();
+          out.kind = kind == "fastcgi" ? UpstreamKind::FastCgi
+                     : kind == "uwsgi" ? UpstreamKind::Uwsgi
+                     : kind == "static" ? UpstreamKind::Static
+                                        : UpstreamKind::Http;
+        }
         const Value& servers = u["servers"];
         for (rapidjson::SizeType j = 0; j < servers.Size(); ++j) {
           std::string why;

@@ -39,8 +39,14 @@ struct Timeouts {
 
 enum class Balance { RoundRobin, LeastRequest };
 
+// What an upstream speaks: HTTP/1.1 to plain HTTP servers, FastCGI or uwsgi to app workers, or
+// files from a document root served by the gateway itself.
+enum class UpstreamKind { Http, FastCgi, Uwsgi, Static };
+const char* upstreamKindName(UpstreamKind k);
+
 struct Upstream {
   std::string name;
+  UpstreamKind kind = UpstreamKind::Http;
   std::vector<SocketAddress> servers;
   Balance balance = Balance::RoundRobin;
   size_t keepalive = 32;

@@ -9,7 +9,7 @@
 #include "core/counters.h"
 #include "core/log.h"
 #include "net/active_stream.h"
-#include "upstream/http1_upstream.h"
+#include "upstream/factory.h"
 
 namespace gw::net {
 
@@ -68,7 +68,7 @@ Worker::Worker(int id, config::ConfigConstSharedPtr config, std::vector<ListenSo
   ctx_.access_log = access_log;
   ctx_.filter_factories = std::move(filters);
   for (const auto& u : config_->upstreams) {
-    ctx_.upstreams.push_back(std::make_unique<upstream::Http1Upstream>(*dispatcher_, u, config_->limits.buffer_bytes));
+    ctx_.upstreams.push_back(upstream::createUpstream(*dispatcher_, *config_, u));
   }
   stop_waker_ = std::make_unique<Waker>(base_, [this] { onStop(); });
   shutdown_timer_ = std::make_unique<Timer>(*dispatcher_, [this] {
