@@ -53,6 +53,23 @@ struct ConnectionInfo {
   bool tls = false;
 };
 
+// One downstream connection, whatever its protocol (HTTP/1.1 or HTTP/2, cleartext or TLS), as its
+// owner (the worker) sees it.
+class DownstreamConnection : public Deletable {
+ public:
+  virtual uint64_t id() const = 0;
+  // Graceful shutdown: stop taking new requests, finish those in flight, then close.
+  virtual void startDrain() = 0;
+};
+
+class ConnectionOwner {
+ public:
+  virtual ~ConnectionOwner() = default;
+  // The connection closed itself; the owner deletes it from the event loop (never inside its
+  // own callbacks).
+  virtual void onConnectionClosed(DownstreamConnection& conn) = 0;
+};
+
 class ServerConnectionCallbacks {
  public:
   virtual ~ServerConnectionCallbacks() = default;

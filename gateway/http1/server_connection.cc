@@ -43,21 +43,22 @@ bool validAuthority(std::string_view host) {
 
 }  // namespace
 
-ServerConnection::ServerConnection(Dispatcher& dispatcher, evutil_socket_t fd, const http::ConnectionInfo& info,
+ServerConnection::ServerConnection(Dispatcher& dispatcher, bufferevent* bev, const http::ConnectionInfo& info,
                                    const ServerSettings& settings, http::ServerConnectionCallbacks& callbacks,
-                                   ConnectionOwner& owner)
+                                   http::ConnectionOwner& owner)
     : dispatcher_(dispatcher),
       info_(info),
       settings_(settings),
       callbacks_(callbacks),
       owner_(owner),
+      bev_(bev),
+      direct_io_(!info.tls),
       body_buf_(evbuffer_new()),
       timer_(dispatcher, [this] { onTimer(); }),
       process_later_(dispatcher, [](evutil_socket_t, short, void* arg) { static_cast<ServerConnection*>(arg)->process(); },
                      this),
       flush_later_(dispatcher, [](evutil_socket_t, short, void* arg) { static_cast<ServerConnection*>(arg)->flushNow(); },
                    this) {
-  bev_ = bufferevent_socket_new(dispatcher.base(), fd, BEV_OPT_CLOSE_ON_FREE);
   bufferevent_set_max_single_write(bev_, settings.limits.buffer_bytes);  // libevent's default: 16 KiB
   bufferevent_setcb(bev_, &ServerConnection::onReadCb, &ServerConnection::onWriteCb, &ServerConnection::onEventCb, this);
   // Input is bounded: a head may use max_header_bytes; a body streams through `buffer_bytes`.
@@ -71,6 +72,7 @@ ServerConnection::ServerConnection(Dispatcher& dispatcher, evutil_socket_t fd, c
   http_parser_init(&parser_, HTTP_REQUEST);
   parser_.data = this;
   timer_.enable(settings.timeouts.client_header);  // an idle new connection is closed quietly
+  if (evbuffer_get_length(bufferevent_get_input(bev_)) > 0) process_later_.activate();
 }
 
 ServerConnection::~ServerConnection() {
@@ -96,7 +98,8 @@ void ServerConnection::onRead() {
     return;
   }
   // A body read may have been cut at libevent's 4 KiB: fetch what the socket holds in one call.
-  if (state_ == State::Body && !read_disabled_ && evbuffer_get_length(bufferevent_get_input(bev_)) >= 4096) {
+  if (direct_io_ && state_ == State::Body && !read_disabled_ &&
+      evbuffer_get_length(bufferevent_get_input(bev_)) >= 4096) {
     topUpInput(bev_, settings_.limits.buffer_bytes);
   }
   process();
@@ -673,6 +676,10 @@ void ServerConnection::scheduleFlush() {
 
 void ServerConnection::flushNow() {
   if (closed_) return;
+  if (!direct_io_) {
+    bufferevent_enable(bev_, EV_WRITE);  // TLS: libevent's OpenSSL filter writes
+    return;
+  }
   if (writeThrough(bev_)) onWrite();  // all written: the bookkeeping libevent's callback would do
 }
 

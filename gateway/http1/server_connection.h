@@ -22,29 +22,24 @@
 
 namespace gw::http1 {
 
-class ServerConnection;
-
-class ConnectionOwner {
- public:
-  virtual ~ConnectionOwner() = default;
-  virtual void onConnectionClosed(ServerConnection& conn) = 0;
-};
-
 struct ServerSettings {
   config::Limits limits;
   config::Timeouts timeouts;
 };
 
-class ServerConnection : public http::ResponseEncoder, public Deletable {
+class ServerConnection : public http::ResponseEncoder, public http::DownstreamConnection {
  public:
-  ServerConnection(Dispatcher& dispatcher, evutil_socket_t fd, const http::ConnectionInfo& info,
+  // Takes ownership of `bev` (a socket bufferevent, or an OpenSSL one when info.tls), which may
+  // already hold the first bytes of the connection (read while choosing the protocol).
+  ServerConnection(Dispatcher& dispatcher, bufferevent* bev, const http::ConnectionInfo& info,
                    const ServerSettings& settings, http::ServerConnectionCallbacks& callbacks,
-                   ConnectionOwner& owner);
+                   http::ConnectionOwner& owner);
   ~ServerConnection() override;
 
-  // Graceful shutdown: an idle connection closes now; a busy one closes after its response.
-  void startDrain();
-  uint64_t id() const { return info_.id; }
+  // http::DownstreamConnection. Draining: an idle connection closes now; a busy one closes after
+  // its response.
+  void startDrain() override;
+  uint64_t id() const override { return info_.id; }
 
   // http::ResponseEncoder
   void encode100Continue() override;
@@ -95,8 +90,9 @@ class ServerConnection : public http::ResponseEncoder, public Deletable {
   http::ConnectionInfo info_;
   const ServerSettings& settings_;
   http::ServerConnectionCallbacks& callbacks_;
-  ConnectionOwner& owner_;
+  http::ConnectionOwner& owner_;
   bufferevent* bev_ = nullptr;
+  bool direct_io_;  // a plain socket: core/io.h shortcuts apply (not under TLS)
   http_parser parser_;
   evbuffer* body_buf_;  // request body parsed but not yet handed to the stream
   Timer timer_;

@@ -81,15 +81,13 @@ Worker::Worker(int id, config::ConfigConstSharedPtr config, std::vector<ListenSo
         base_,
         [](evconnlistener* lst, evutil_socket_t fd, sockaddr* addr, int len, void* arg) {
           auto* self = static_cast<Worker*>(arg);
-          uint16_t port = 0;
           for (size_t i = 0; i < self->listeners_.size(); ++i) {
-            if (self->listeners_[i] == lst) port = self->listener_ports_[i];
+            if (self->listeners_[i] == lst) return self->onAccept(fd, addr, len, i);
           }
-          self->onAccept(fd, addr, len, port);
+          evutil_closesocket(fd);
         },
         this, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, s.fd);
     listeners_.push_back(l);
-    listener_ports_.push_back(s.port);
   }
 }
 
@@ -130,7 +128,7 @@ void Worker::onStop() {
     for (auto* l : listeners_) evconnlistener_free(l);
     listeners_.clear();
     GW_LOG(Info, "draining %zu connections", conns_.size());
-    std::vector<http1::ServerConnection*> all;
+    std::vector<http::DownstreamConnection*> all;
     for (auto& [id, c] : conns_) all.push_back(c.get());
     for (auto* c : all) c->startDrain();
     shutdown_timer_->enable(config_->timeouts.shutdown);
@@ -150,7 +148,7 @@ void Worker::maybeExit() {
   if (draining_ && conns_.empty()) event_base_loopexit(base_, nullptr);
 }
 
-void Worker::onAccept(evutil_socket_t fd, const sockaddr* addr, int len, uint16_t port) {
+void Worker::onAccept(evutil_socket_t fd, const sockaddr* addr, int len, size_t listener) {
   GW_INC(downstream_cx_total);
   if (conns_.size() >= config_->limits.max_connections) {
     GW_INC(downstream_cx_overflow);
@@ -165,10 +163,31 @@ void Worker::onAccept(evutil_socket_t fd, const sockaddr* addr, int len, uint16_
   info.id = g_next_conn_id.fetch_add(1);
   info.peer = SocketAddress::fromSockaddr(addr, static_cast<socklen_t>(len));
   info.peer_ip = info.peer.ip();
-  info.local_port = port;
+  info.local_port = sockets_[listener].port;
   GW_INC(downstream_cx_active);
-  auto conn = std::make_unique<http1::ServerConnection>(*dispatcher_, fd, info, server_settings_, *this, *this);
-  conns_.emplace(info.id, std::move(conn));
+  bufferevent* bev = bufferevent_socket_new(base_, fd, BEV_OPT_CLOSE_ON_FREE);
+  // Cleartext: HTTP/1.1 and h2c with prior knowledge share the port; the first bytes tell.
+  auto sniffer = std::make_unique<PrefaceSniffer>(
+      *dispatcher_, bev, info.id, config_->timeouts.client_header,
+      [this, info](PrefaceSniffer&, bufferevent* b, AppProtocol proto) { startCodec(b, info, proto); }, *this);
+  conns_.emplace(info.id, std::move(sniffer));
+}
+
+void Worker::startCodec(bufferevent* bev, const http::ConnectionInfo& info, AppProtocol proto) {
+  std::unique_ptr<http::DownstreamConnection> codec;
+  switch (proto) {
+    case AppProtocol::Http2:  // issue 3: the HTTP/2 codec; until then HTTP/1.1 answers the preface
+    case AppProtocol::Http1:
+      codec = std::make_unique<http1::ServerConnection>(*dispatcher_, bev, info, server_settings_, *this, *this);
+      break;
+  }
+  auto it = conns_.find(info.id);
+  if (it != conns_.end()) {
+    dispatcher_->deferredDelete(std::move(it->second));  // the object that held it until now
+    it->second = std::move(codec);
+  } else {
+    conns_.emplace(info.id, std::move(codec));
+  }
 }
 
 http::RequestDecoderPtr Worker::newStream(http::ResponseEncoder& encoder, const http::ConnectionInfo& conn) {
@@ -182,7 +201,7 @@ void Worker::onProtocolError(const http::StreamInfo& info) {
   if (cls == 5) GW_INC(downstream_rq_5xx);
 }
 
-void Worker::onConnectionClosed(http1::ServerConnection& conn) {
+void Worker::onConnectionClosed(http::DownstreamConnection& conn) {
   auto it = conns_.find(conn.id());
   if (it == conns_.end()) return;
   GW_DEC(downstream_cx_active);

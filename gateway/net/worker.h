@@ -14,6 +14,7 @@
 #include "filters/access_log.h"
 #include "http/codec.h"
 #include "http1/server_connection.h"
+#include "net/preface_sniffer.h"
 #include "net/worker_context.h"
 
 namespace gw::net {
@@ -24,7 +25,7 @@ struct ListenSocket {
   uint16_t port = 0;
 };
 
-class Worker : public http::ServerConnectionCallbacks, public http1::ConnectionOwner {
+class Worker : public http::ServerConnectionCallbacks, public http::ConnectionOwner {
  public:
   Worker(int id, config::ConfigConstSharedPtr config, std::vector<ListenSocket> sockets,
          filters::AccessLogSharedPtr access_log, http::FilterFactoryList filters);
@@ -39,12 +40,15 @@ class Worker : public http::ServerConnectionCallbacks, public http1::ConnectionO
   // http::ServerConnectionCallbacks
   http::RequestDecoderPtr newStream(http::ResponseEncoder& encoder, const http::ConnectionInfo& conn) override;
   void onProtocolError(const http::StreamInfo& info) override;
-  // http1::ConnectionOwner
-  void onConnectionClosed(http1::ServerConnection& conn) override;
+  // http::ConnectionOwner
+  void onConnectionClosed(http::DownstreamConnection& conn) override;
 
  private:
   void run();
-  void onAccept(evutil_socket_t fd, const sockaddr* addr, int len, uint16_t port);
+  void onAccept(evutil_socket_t fd, const sockaddr* addr, int len, size_t listener);
+  // The connection's protocol is known: its codec takes over `bev` (and replaces whatever object
+  // held the connection until now under the same id).
+  void startCodec(bufferevent* bev, const http::ConnectionInfo& info, AppProtocol proto);
   void onStop();
   void closeAll();
   void maybeExit();
@@ -56,9 +60,8 @@ class Worker : public http::ServerConnectionCallbacks, public http1::ConnectionO
   event_base* base_ = nullptr;
   std::unique_ptr<Dispatcher> dispatcher_;
   WorkerContext ctx_;
-  std::vector<evconnlistener*> listeners_;
-  std::vector<uint16_t> listener_ports_;
-  std::unordered_map<uint64_t, std::unique_ptr<http1::ServerConnection>> conns_;
+  std::vector<evconnlistener*> listeners_;  // index = config listener index
+  std::unordered_map<uint64_t, std::unique_ptr<http::DownstreamConnection>> conns_;
   std::unique_ptr<Waker> stop_waker_;  // main thread → this worker
   std::unique_ptr<Timer> shutdown_timer_;
   std::atomic<int> stop_mode_{0};  // 0 running, 1 graceful, 2 force

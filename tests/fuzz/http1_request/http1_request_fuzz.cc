@@ -46,14 +46,14 @@ class FakeStream : public gw::http::RequestDecoder {
   gw::http::StreamInfo info_;
 };
 
-class Harness : public gw::http::ServerConnectionCallbacks, public gw::http1::ConnectionOwner {
+class Harness : public gw::http::ServerConnectionCallbacks, public gw::http::ConnectionOwner {
  public:
   explicit Harness(gw::Dispatcher& d) : d_(d) {}
   gw::http::RequestDecoderPtr newStream(gw::http::ResponseEncoder& enc, const gw::http::ConnectionInfo&) override {
     return std::make_unique<FakeStream>(enc);
   }
   void onProtocolError(const gw::http::StreamInfo&) override {}
-  void onConnectionClosed(gw::http1::ServerConnection&) override { d_.deferredDelete(std::move(conn)); }
+  void onConnectionClosed(gw::http::DownstreamConnection&) override { d_.deferredDelete(std::move(conn)); }
   std::unique_ptr<gw::http1::ServerConnection> conn;
 
  private:
@@ -89,7 +89,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     info.id = 1;
     info.peer = *gw::SocketAddress::parseNumeric("127.0.0.1:1");
     info.peer_ip = "127.0.0.1";
-    h.conn = std::make_unique<gw::http1::ServerConnection>(d, sv[0], info, settings, h, h);
+    h.conn = std::make_unique<gw::http1::ServerConnection>(
+        d, bufferevent_socket_new(base, sv[0], BEV_OPT_CLOSE_ON_FREE), info, settings, h, h);
     ssize_t w = write(sv[1], data, size);
     (void)w;
     shutdown(sv[1], SHUT_WR);
