@@ -10,7 +10,17 @@ case "${1:-}" in
     bash deploy/install-deps.sh
     cmake --preset release -DGW_BUILD_TESTS=OFF -DGW_BUILD_BENCH=OFF >/dev/null
     cmake --build build/release -j"$JOBS" --target gatewayd
-    exec ./build/release/gateway/gatewayd "${@:2}"
+    # https on 127.0.0.1:8443 out of the box: a self-signed certificate for localhost/127.0.0.1,
+    # made once (and again when it is about to expire), kept out of the tree.
+    tls_dir="${XDG_CACHE_HOME:-$HOME/.cache}/gatewayd/demo-tls"
+    if ! openssl x509 -checkend 86400 -noout -in "$tls_dir/cert.pem" >/dev/null 2>&1 || [[ ! -s "$tls_dir/key.pem" ]]; then
+      mkdir -p "$tls_dir" && chmod 700 "$tls_dir"
+      openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 365 -subj "/CN=localhost" \
+        -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+        -keyout "$tls_dir/key.pem" -out "$tls_dir/cert.pem" 2>/dev/null
+      echo "quickstart: made a self-signed demo certificate in $tls_dir"
+    fi
+    exec ./build/release/gateway/gatewayd --demo-tls "$tls_dir" "${@:2}"
     ;;
   test)
     bash deploy/install-deps.sh --test

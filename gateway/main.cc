@@ -21,6 +21,7 @@
 #include "demo/demo_backend.h"
 #include "filters/access_log.h"
 #include "net/worker.h"
+#include "tls/server_context.h"
 
 #ifndef GW_VERSION
 #define GW_VERSION "0.0.0"
@@ -36,6 +37,7 @@ void usage(FILE* out) {
                "  -v, -vv, -vvv       more logging (info, debug, trace)\n"
                "      --workers N     worker threads (default: config, else number of CPUs)\n"
                "      --check-config  load and check everything, print problems, serve nothing\n"
+               "      --demo-tls DIR  demo only: also serve https on 127.0.0.1:8443 with DIR/cert.pem, DIR/key.pem\n"
                "      --version       print the version\n"
                "  -h, --help          this help\n"
                "Without -c, gatewayd starts a demo backend on loopback and serves it on 127.0.0.1:8080.\n");
@@ -47,6 +49,7 @@ struct Options {
   int verbosity = 0;
   int workers = -1;
   bool check_only = false;
+  std::string demo_tls_dir;
 };
 
 bool parseArgs(int argc, char** argv, Options& o) {
@@ -54,6 +57,7 @@ bool parseArgs(int argc, char** argv, Options& o) {
                                  {"port", required_argument, nullptr, 'p'},
                                  {"workers", required_argument, nullptr, 'w'},
                                  {"check-config", no_argument, nullptr, 'C'},
+                                 {"demo-tls", required_argument, nullptr, 'T'},
                                  {"version", no_argument, nullptr, 'V'},
                                  {"help", no_argument, nullptr, 'h'},
                                  {"verbose", no_argument, nullptr, 'v'},
@@ -81,6 +85,7 @@ bool parseArgs(int argc, char** argv, Options& o) {
         break;
       }
       case 'C': o.check_only = true; break;
+      case 'T': o.demo_tls_dir = optarg; break;
       case 'V': std::printf("gatewayd %s\n", GW_VERSION); std::exit(0);
       case 'h': usage(stdout); std::exit(0);
       case 'v': ++o.verbosity; break;
@@ -139,7 +144,8 @@ int main(int argc, char** argv) {
         return 1;
       }
     }
-    loaded = gw::config::loadConfigText(gw::demo::demoConfigYaml(demo ? demo->port() : 9, 8080), "<built-in>");
+    loaded = gw::config::loadConfigText(gw::demo::demoConfigYaml(demo ? demo->port() : 9, 8080, opt.demo_tls_dir),
+                                        "<built-in>");
   } else {
     loaded = gw::config::loadConfigFile(opt.config_path);
   }
@@ -171,6 +177,22 @@ int main(int argc, char** argv) {
   }
   gw::setLogLevel(level);
 
+  // TLS: every certificate, key, chain and CA file is loaded and checked here (also for
+  // --check-config); the SSL_CTXs are built once and shared read-only by the workers.
+  std::vector<gw::tls::ServerContextConstSharedPtr> tls_contexts(cfg->listeners.size());
+  {
+    std::vector<gw::config::ConfigError> tls_errors;
+    for (size_t i = 0; i < cfg->listeners.size(); ++i) {
+      const auto& l = cfg->listeners[i];
+      if (l.tls) tls_contexts[i] = gw::tls::ServerContext::create(*l.tls, cfg->source, cfg->http2.enabled, &tls_errors);
+    }
+    if (!tls_errors.empty()) {
+      for (const auto& e : tls_errors) std::fprintf(stderr, "%s\n", e.str().c_str());
+      std::fprintf(stderr, "gatewayd: configuration has %zu error(s)\n", tls_errors.size());
+      return 1;
+    }
+  }
+
   if (opt.check_only) {
     std::printf("%s: configuration OK (%zu listeners, %zu upstreams, %zu routes)\n", cfg->source.c_str(),
                 cfg->listeners.size(), cfg->upstreams.size(), cfg->routes.size());
@@ -189,14 +211,21 @@ int main(int argc, char** argv) {
     std::vector<gw::net::ListenSocket> mine;
     for (auto& per_listener : sockets) mine.push_back(per_listener[w]);
     workers.push_back(std::make_unique<gw::net::Worker>(w, shared, std::move(mine), access_log, filters));
+    workers.back()->setTls(tls_contexts);
   }
   for (auto& w : workers) w->start();
   for (size_t i = 0; i < cfg->listeners.size(); ++i) {
-    GW_LOG(Notice, "gatewayd %s listening on http://%s:%u (listener %s, %d workers)", GW_VERSION,
-           cfg->listeners[i].address.c_str(), sockets[i][0].port, cfg->listeners[i].name.c_str(), cfg->workers);
+    GW_LOG(Notice, "gatewayd %s listening on %s://%s:%u (listener %s, %d workers)", GW_VERSION,
+           tls_contexts[i] ? "https" : "http", cfg->listeners[i].address.c_str(), sockets[i][0].port, cfg->listeners[i].name.c_str(), cfg->workers);
   }
   if (demo) {
     unsigned port = sockets[0][0].port;
+    std::string https;
+    if (!opt.demo_tls_dir.empty() && sockets.size() > 1) {
+      const std::string p = std::to_string(sockets[1][0].port), ca = opt.demo_tls_dir + "/cert.pem";
+      https = "  curl -i --cacert " + ca + " https://127.0.0.1:" + p + "/api/hello   # TLS (self-signed demo cert)\n" +
+              "  curl -i http://127.0.0.1:" + p + "/api/hello          # plain HTTP to the TLS port: 400\n";
+    }
     std::fprintf(stderr,
                  "\nDemo stack: gatewayd on 127.0.0.1:%u in front of the bundled demo backend (127.0.0.1:%u).\n"
                  "Try:\n"
@@ -206,8 +235,9 @@ int main(int argc, char** argv) {
                  "http://127.0.0.1:%u/api/items\n"
                  "  curl -i http://127.0.0.1:%u/api/echo\n"
                  "  curl -i http://127.0.0.1:%u/nowhere          # 404 problem+json from the gateway\n"
+                 "%s"
                  "Stop with Ctrl-C.\n\n",
-                 port, demo->port(), port, port, port, port, port);
+                 port, demo->port(), port, port, port, port, port, https.c_str());
   }
 
   // The main thread only waits for signals; a joiner thread ends its loop when the workers stop.

@@ -103,10 +103,8 @@ int algorithmRank(Algorithm a) {
   return base + (a.sess ? 1 : 0);
 }
 
-std::string hashHex(Hash h, std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), md, &len, evpFor(h), nullptr) != 1) return {};
+namespace {
+std::string toHex(const unsigned char* md, unsigned len) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out(len * 2, '0');
   for (unsigned i = 0; i < len; ++i) {
@@ -114,6 +112,14 @@ std::string hashHex(Hash h, std::string_view data) {
     out[2 * i + 1] = kHex[md[i] & 15];
   }
   return out;
+}
+}  // namespace
+
+std::string hashHex(Hash h, std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), md, &len, evpFor(h), nullptr) != 1) return {};
+  return toHex(md, len);
 }
 
 std::string computeHa1(Hash h, std::string_view user, std::string_view realm, std::string_view password) {
@@ -274,11 +280,27 @@ std::string computeResponse(const ResponseInput& in) {
   }
   std::string a2;
   a2.append(in.method).append(":").append(in.uri);
+  if (in.qop == "auth-int") a2.append(":").append(in.body_hash);
   const std::string ha2 = hashHex(in.alg.hash, a2);
   std::string kd;
   kd.append(ha1).append(":").append(in.nonce).append(":").append(in.nc).append(":").append(in.cnonce);
   kd.append(":").append(in.qop).append(":").append(ha2);
   return hashHex(in.alg.hash, kd);
+}
+
+BodyHasher::BodyHasher(Hash h) : ctx_(EVP_MD_CTX_new()) {
+  EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), evpFor(h), nullptr);
+}
+
+BodyHasher::~BodyHasher() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
+
+void BodyHasher::update(const void* data, size_t len) { EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), data, len); }
+
+std::string BodyHasher::finishHex() {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), md, &len) != 1) return {};
+  return toHex(md, len);
 }
 
 std::string computeRspauth(ResponseInput in) {

@@ -72,12 +72,26 @@ struct ResponseInput {
   std::string_view nonce;
   std::string_view nc;
   std::string_view cnonce;
-  std::string_view qop;  // "auth"
+  std::string_view qop;  // "auth" or "auth-int"
   std::string_view method;
   std::string_view uri;
+  std::string_view body_hash;  // auth-int: hex H(entity-body)
 };
 // The expected request-digest (RFC 7616 §3.4.1), lower-case hex.
 std::string computeResponse(const ResponseInput& in);
+// Incremental H(entity-body) for qop=auth-int.
+class BodyHasher {
+ public:
+  explicit BodyHasher(Hash h);
+  ~BodyHasher();
+  BodyHasher(const BodyHasher&) = delete;
+  BodyHasher& operator=(const BodyHasher&) = delete;
+  void update(const void* data, size_t len);
+  std::string finishHex();  // lower-case hex; the hasher is spent afterwards
+
+ private:
+  void* ctx_;  // EVP_MD_CTX
+};
 // The rspauth of Authentication-Info (§3.5): same as above with an empty method.
 std::string computeRspauth(ResponseInput in);
 // Constant-time equality of two hex strings (ASCII case-insensitive); false on length mismatch.

@@ -19,7 +19,7 @@ uint64_t Throttle::blockedFor(std::string_view addr, uint64_t now) {
   return it->second.blocked_until - now;
 }
 
-bool Throttle::recordFailure(std::string_view addr, uint64_t now) {
+bool Throttle::recordFailure(std::string_view addr, uint64_t now, uint32_t* failures) {
   Shard& s = shardFor(addr);
   std::lock_guard lock(s.mu);
   auto it = s.map.find(std::string(addr));
@@ -40,7 +40,9 @@ bool Throttle::recordFailure(std::string_view addr, uint64_t now) {
     e.window_start = now;
     e.failures = 0;
   }
-  if (++e.failures >= max_failures_ && e.blocked_until <= now) {
+  ++e.failures;
+  if (failures) *failures = e.failures;
+  if (e.failures >= max_failures_ && e.blocked_until <= now) {
     e.blocked_until = now + block_;
     e.failures = 0;
     e.window_start = now + block_;

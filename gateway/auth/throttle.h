@@ -17,8 +17,9 @@ class Throttle {
   Throttle(uint32_t max_failures, uint64_t window_s, uint64_t block_s, size_t max_entries);
   // Seconds the address must still wait (0 = allowed).
   uint64_t blockedFor(std::string_view addr, uint64_t now_s);
-  // Counts one failure; returns true if this failure started a block.
-  bool recordFailure(std::string_view addr, uint64_t now_s);
+  // Counts one failure; returns true if this failure started a block. `failures`, when given,
+  // receives the failures counted in the current window, this one included.
+  bool recordFailure(std::string_view addr, uint64_t now_s, uint32_t* failures = nullptr);
   void recordSuccess(std::string_view addr);
   size_t size() const;
 

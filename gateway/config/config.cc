@@ -9,7 +9,11 @@
 #include <rapidjson/document.h>
 #include <yaml-cpp/yaml.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -17,6 +21,7 @@
 #include <sstream>
 
 #include "config/config_schema.h"
+#include "upstream/static/static_logic.h"  // isPlainFileName (header-only)
 
 namespace gw::config {
 
@@ -223,6 +228,7 @@ class Builder {
         out.address = str(l, "address", "127.0.0.1");
         out.port = static_cast<uint16_t>(l["port"].GetInt());
         if (auto* b = member(l, "backlog")) out.backlog = b->GetInt();
+        if (auto* t = member(l, "tls")) out.tls = listenerTls(*t, ptr + "/tls");
         if (!SocketAddress::parseIp(out.address)) error(ptr + "/address", "not a numeric IPv4 or IPv6 address");
         if (out.port != 0 && !seen.insert({out.address, out.port}).second) {
           error(ptr + "/port", "another listener already uses " + out.address + ":" + std::to_string(out.port));
@@ -242,6 +248,7 @@ class Builder {
       lim.max_connections = u64(*l, "max_connections", lim.max_connections);
       lim.max_requests_per_connection = u64(*l, "max_requests_per_connection", lim.max_requests_per_connection);
       lim.buffer_bytes = u64(*l, "buffer_bytes", lim.buffer_bytes);
+      lim.body_temp_dir = str(*l, "body_temp_dir", lim.body_temp_dir);
       if (lim.max_uri_bytes >= lim.max_header_bytes) {
         error("/limits/max_uri_bytes", "must be smaller than max_header_bytes (" + std::to_string(lim.max_header_bytes) + ")");
       }
@@ -253,6 +260,30 @@ class Builder {
       to.keepalive = dur(*t, "keepalive", to.keepalive);
       to.send = dur(*t, "send", to.send);
       to.shutdown = dur(*t, "shutdown", to.shutdown);
+    }
+
+    if (auto* h = member(root_, "http2")) {
+      auto& h2 = cfg->http2;
+      if (auto* e = member(*h, "enabled")) h2.enabled = e->GetBool();
+      h2.max_concurrent_streams = static_cast<uint32_t>(u64(*h, "max_concurrent_streams", h2.max_concurrent_streams));
+      h2.max_header_list_bytes = u64(*h, "max_header_list_bytes", h2.max_header_list_bytes);
+      h2.max_header_fields = u64(*h, "max_header_fields", h2.max_header_fields);
+      h2.initial_stream_window = static_cast<uint32_t>(u64(*h, "initial_stream_window", h2.initial_stream_window));
+      h2.initial_connection_window =
+          static_cast<uint32_t>(u64(*h, "initial_connection_window", h2.initial_connection_window));
+      h2.max_frame_size = static_cast<uint32_t>(u64(*h, "max_frame_size", h2.max_frame_size));
+      h2.reset_burst = u64(*h, "reset_burst", h2.reset_burst);
+      h2.reset_rate = u64(*h, "reset_rate", h2.reset_rate);
+      h2.max_continuations = u64(*h, "max_continuations", h2.max_continuations);
+      h2.max_settings = u64(*h, "max_settings", h2.max_settings);
+      h2.max_outbound_acks = u64(*h, "max_outbound_acks", h2.max_outbound_acks);
+      h2.max_glitches = static_cast<uint32_t>(u64(*h, "max_glitches", h2.max_glitches));
+      h2.idle_timeout = dur(*h, "idle_timeout", h2.idle_timeout);
+      h2.drain_notice = dur(*h, "drain_notice", h2.drain_notice);
+      if (h2.initial_connection_window < h2.initial_stream_window) {
+        error("/http2/initial_connection_window", "must be at least initial_stream_window (" +
+                                                      std::to_string(h2.initial_stream_window) + ")");
+      }
     }
 
     std::map<std::string, size_t> upstream_index;
@@ -270,7 +301,26 @@ class Builder {
                      : kind == "static" ? UpstreamKind::Static
                                         : UpstreamKind::Http;
         }
-        const Value& servers = u["servers"];
+        static const Value kNoServers(rapidjson::kArrayType);
+        const Value* servers_v = member(u, "servers");
+        if (out.kind == UpstreamKind::Static) {
+          // Files come from `root`; the networking keys of the other kinds mean nothing here.
+          for (const char* key : {"servers", "balance", "keepalive", "connect_timeout", "response_timeout",
+                                  "idle_timeout", "retries", "max_fails", "fail_timeout"}) {
+            if (member(u, key)) error(ptr + "/" + key, "not used by static upstreams (they serve files from 'root')");
+          }
+          servers_v = nullptr;
+          staticFiles(u, ptr, out.static_files);
+        } else {
+          if (!servers_v) error(ptr, std::string("missing required key 'servers' (for kind ") + upstreamKindName(out.kind) + ")");
+          for (const char* key : {"root", "index", "allow_dotfiles", "cache_control", "mime_types"}) {
+            if (member(u, key)) {
+              error(ptr + "/" + key, std::string("only for upstreams of kind static (this one is ") +
+                                         upstreamKindName(out.kind) + ")");
+            }
+          }
+        }
+        const Value& servers = servers_v ? *servers_v : kNoServers;
         for (rapidjson::SizeType j = 0; j < servers.Size(); ++j) {
           std::string why;
           auto addr = SocketAddress::resolve(servers[j].GetString(), &why);
@@ -293,6 +343,29 @@ class Builder {
         out.fail_timeout = dur(u, "fail_timeout", out.fail_timeout);
         out.retries = static_cast<int>(u64(u, "retries", out.retries));
         out.max_fails = static_cast<int>(u64(u, "max_fails", out.max_fails));
+        out.max_requests_per_server = u64(u, "max_requests_per_server", out.max_requests_per_server);
+        out.queue_size = u64(u, "queue_size", out.queue_size);
+        out.queue_timeout = dur(u, "queue_timeout", out.queue_timeout);
+        if (auto* hc = member(u, "health_check")) {
+          Upstream::HealthCheck h;
+          h.path = str(*hc, "path", h.path);
+          h.host = str(*hc, "host", h.host);
+          h.interval = dur(*hc, "interval", h.interval);
+          h.timeout = dur(*hc, "timeout", h.timeout);
+          if (auto* v = member(*hc, "script_filename")) h.script_filename = std::string(v->GetString(), v->GetStringLength());
+          if (auto* v = member(*hc, "document_root")) h.document_root = std::string(v->GetString(), v->GetStringLength());
+          if (h.script_filename && h.script_filename->find("{document_root}") != std::string::npos && !h.document_root) {
+            error(ptr + "/health_check/script_filename", "uses {document_root} but document_root is not set");
+          }
+          out.health_check = std::move(h);
+        }
+        const bool framed = out.kind == UpstreamKind::FastCgi || out.kind == UpstreamKind::Uwsgi;
+        for (const char* key : {"max_requests_per_server", "queue_size", "queue_timeout", "health_check"}) {
+          if (!framed && member(u, key)) {
+            error(ptr + "/" + key, std::string("only for upstreams of kind fastcgi or uwsgi (this one is ") +
+                                       upstreamKindName(out.kind) + ")");
+          }
+        }
         cfg->upstreams.push_back(std::move(out));
       }
     } else {
@@ -330,6 +403,8 @@ class Builder {
           }
           auth.forward_authorization = member(*a, "forward_authorization") && (*a)["forward_authorization"].GetBool();
           auth.authentication_info = member(*a, "authentication_info") && (*a)["authentication_info"].GetBool();
+          auth.auth_int = member(*a, "auth_int") && (*a)["auth_int"].GetBool();
+          auth.auth_int_max_body = u64(*a, "auth_int_max_body", auth.auth_int_max_body);
           out.auth = std::move(auth);
         }
         std::string up = r["upstream"].GetString();
@@ -337,6 +412,29 @@ class Builder {
           out.upstream = it->second;
         } else {
           error(ptr + "/upstream", "no upstream named '" + up + "'");
+        }
+        if (auto* c = member(r, "cgi")) {
+          RouteCgi cgi;
+          if (auto* v = member(*c, "script_filename")) cgi.script_filename = std::string(v->GetString(), v->GetStringLength());
+          if (auto* v = member(*c, "document_root")) cgi.document_root = std::string(v->GetString(), v->GetStringLength());
+          if (auto* p = member(*c, "params")) {
+            for (auto m = p->MemberBegin(); m != p->MemberEnd(); ++m) {
+              cgi.params.emplace_back(std::string(m->name.GetString(), m->name.GetStringLength()),
+                                      std::string(m->value.GetString(), m->value.GetStringLength()));
+            }
+          }
+          if (auto it = upstream_index.find(up); it != upstream_index.end()) {
+            UpstreamKind k = cfg->upstreams[it->second].kind;
+            if (k != UpstreamKind::FastCgi && k != UpstreamKind::Uwsgi) {
+              error(ptr + "/cgi", "CGI params need an upstream of kind fastcgi or uwsgi ('" + up + "' is " +
+                                      upstreamKindName(k) + ")");
+            }
+          }
+          if (cgi.script_filename && cgi.script_filename->find("{document_root}") != std::string::npos &&
+              !cgi.document_root) {
+            error(ptr + "/cgi/script_filename", "uses {document_root} but document_root is not set");
+          }
+          out.cgi = std::move(cgi);
         }
         cfg->routes.push_back(std::move(out));
       }
@@ -367,6 +465,7 @@ class Builder {
       dg.max_failures = static_cast<uint32_t>(u64(*d, "max_failures", dg.max_failures));
       dg.failure_window = dur(*d, "failure_window", dg.failure_window);
       dg.block = dur(*d, "block", dg.block);
+      dg.failure_delay = dur(*d, "failure_delay", dg.failure_delay);
       if (dg.nonce_lifetime.count() < 1000) error("/digest/nonce_lifetime", "must be at least 1s");
     }
     if (auto* l = member(root_, "logs")) {
@@ -400,6 +499,99 @@ class Builder {
     if (!v) return dflt;
     return parseDuration(v->GetString()).value_or(dflt);  // the schema already checked the pattern
   }
+  // A path from the config, relative to the config file's directory (or the working directory).
+  std::string configRelative(const std::string& path) const {
+    if (path.empty() || path[0] == '/') return path;
+    size_t slash = source_.rfind('/');
+    return slash == std::string::npos ? path : source_.substr(0, slash + 1) + path;
+  }
+  // kind: static. The root must be an existing, searchable directory; stored canonical.
+  void staticFiles(const Value& u, const std::string& ptr, StaticFiles& out) {
+    const Value* root = member(u, "root");
+    if (!root) {
+      error(ptr, "missing required key 'root' (for kind static)");
+    } else {
+      std::string path = configRelative(std::string(root->GetString(), root->GetStringLength()));
+      struct stat st;
+      char* canon = nullptr;
+      if (::stat(path.c_str(), &st) != 0) {
+        error(ptr + "/root", "cannot use '" + path + "': " + strerror(errno));
+      } else if (!S_ISDIR(st.st_mode)) {
+        error(ptr + "/root", "'" + path + "' is not a directory");
+      } else if (::access(path.c_str(), R_OK | X_OK) != 0) {
+        error(ptr + "/root", "cannot read directory '" + path + "': " + strerror(errno));
+      } else if ((canon = ::realpath(path.c_str(), nullptr)) == nullptr) {
+        error(ptr + "/root", "cannot resolve '" + path + "': " + strerror(errno));
+      } else {
+        out.root = canon;
+        free(canon);
+      }
+    }
+    out.index = str(u, "index", "");
+    if (const Value* ix = member(u, "index"); ix && !statics::isPlainFileName(out.index)) {
+      error(ptr + "/index", "must be a plain file name");
+    }
+    if (const Value* d = member(u, "allow_dotfiles")) out.allow_dotfiles = d->GetBool();
+    out.cache_control = str(u, "cache_control", "");
+    if (const Value* m = member(u, "mime_types")) {
+      out.mime_types = configRelative(std::string(m->GetString(), m->GetStringLength()));
+      if (::access(out.mime_types.c_str(), R_OK) != 0) {
+        error(ptr + "/mime_types", "cannot read '" + out.mime_types + "': " + strerror(errno));
+      }
+    }
+  }
+  // Paths and settings only: gateway/tls loads and checks the files (main.cc, --check-config).
+  ListenerTls listenerTls(const Value& t, const std::string& ptr) {
+    ListenerTls out;
+    out.pointer = ptr;
+    out.line = lineOf(ptr);
+    const Value& certs = t["certificates"];
+    for (rapidjson::SizeType i = 0; i < certs.Size(); ++i) {
+      const Value& c = certs[i];
+      TlsCertificate tc;
+      tc.pointer = ptr + "/certificates/" + std::to_string(i);
+      tc.cert_line = lineOf(tc.pointer + "/cert");
+      tc.key_line = lineOf(tc.pointer + "/key");
+      tc.chain_line = lineOf(tc.pointer + "/chain");
+      tc.cert = str(c, "cert", "");
+      tc.key = str(c, "key", "");
+      tc.chain = str(c, "chain", "");
+      if (auto* n = member(c, "names")) {
+        for (const auto& v : n->GetArray()) tc.names.push_back(toLower(v.GetString()));
+      }
+      out.certificates.push_back(std::move(tc));
+    }
+    out.min_version = str(t, "min_version", out.min_version);
+    out.ciphers = str(t, "ciphers", out.ciphers);
+    out.ciphersuites = str(t, "ciphersuites", out.ciphersuites);
+    if (auto* a = member(t, "alpn")) {
+      out.alpn.clear();
+      for (const auto& v : a->GetArray()) {
+        std::string p = v.GetString();
+        if (std::find(out.alpn.begin(), out.alpn.end(), p) != out.alpn.end()) {
+          error(ptr + "/alpn", "'" + p + "' is listed twice");
+        }
+        out.alpn.push_back(std::move(p));
+      }
+    }
+    if (auto* v = member(t, "session_tickets")) out.session_tickets = v->GetBool();
+    out.ticket_key_rotation = dur(t, "ticket_key_rotation", out.ticket_key_rotation);
+    out.session_timeout = dur(t, "session_timeout", out.session_timeout);
+    out.session_cache_size = u64(t, "session_cache_size", out.session_cache_size);
+    if (out.ticket_key_rotation.count() < 1000) error(ptr + "/ticket_key_rotation", "must be at least 1s");
+    if (out.session_timeout.count() < 1000) error(ptr + "/session_timeout", "must be at least 1s");
+    if (auto* cc = member(t, "client_certificates")) {
+      ListenerTls::ClientCertificates c;
+      c.ca = str(*cc, "ca", "");
+      c.line = lineOf(ptr + "/client_certificates/ca");
+      if (auto* v = member(*cc, "required")) c.required = v->GetBool();
+      c.verify_depth = static_cast<int>(u64(*cc, "verify_depth", c.verify_depth));
+      c.subject_header = str(*cc, "subject_header", c.subject_header);
+      out.client_certificates = std::move(c);
+    }
+    return out;
+  }
+
   void error(const std::string& ptr, const std::string& msg) {
     errors_.push_back({source_, lineOf(ptr), ptr, msg});
   }

@@ -16,6 +16,13 @@ bool iequals(std::string_view a, std::string_view b);
 // ASCII lower-casing (header names, hosts).
 std::string toLower(std::string_view s);
 std::string_view trim(std::string_view s);  // strips SP and HTAB (OWS)
+// The value of a hex digit, -1 if `c` is none.
+inline int hexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
 
 // "250ms", "10s", "2m", "1h" → milliseconds. Plain integers are seconds.
 std::optional<Millis> parseDuration(std::string_view s);

@@ -137,10 +137,23 @@ DemoBackend::~DemoBackend() {
   event_base_free(impl_->base);
 }
 
-std::string demoConfigYaml(uint16_t backend_port, uint16_t listen_port) {
+std::string demoConfigYaml(uint16_t backend_port, uint16_t listen_port, const std::string& tls_dir, uint16_t tls_port) {
+  auto quote = [](const std::string& v) {  // a YAML double-quoted scalar
+    std::string out = "\"";
+    for (char c : v) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    return out + "\"";
+  };
+  std::string tls;
+  if (!tls_dir.empty()) {
+    tls = "  - {name: demo-tls, address: 127.0.0.1, port: " + std::to_string(tls_port) + ", tls: {certificates: [{cert: " +
+          quote(tls_dir + "/cert.pem") + ", key: " + quote(tls_dir + "/key.pem") + "}]}}\n";
+  }
   return "# built-in default: the gateway in front of the bundled demo backend\n"
          "listeners:\n"
-         "  - {name: main, address: 127.0.0.1, port: " + std::to_string(listen_port) + "}\n"
+         "  - {name: main, address: 127.0.0.1, port: " + std::to_string(listen_port) + "}\n" + tls +
          "upstreams:\n"
          "  - name: demo\n"
          "    servers: [\"127.0.0.1:" + std::to_string(backend_port) + "\"]\n"
@@ -149,5 +162,6 @@ std::string demoConfigYaml(uint16_t backend_port, uint16_t listen_port) {
          "logs:\n"
          "  access: stdout\n";
 }
+
 
 }  // namespace gw::demo

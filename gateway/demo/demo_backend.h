@@ -24,6 +24,9 @@ class DemoBackend {
 };
 
 // The built-in configuration (YAML) that puts the gateway in front of the demo backend.
-std::string demoConfigYaml(uint16_t backend_port, uint16_t listen_port);
+// With `tls_dir`, a second listener: TLS on 127.0.0.1:`tls_port` with `tls_dir`/cert.pem and
+// `tls_dir`/key.pem (deploy/quickstart.sh generates a self-signed pair).
+std::string demoConfigYaml(uint16_t backend_port, uint16_t listen_port, const std::string& tls_dir = "",
+                           uint16_t tls_port = 8443);
 
 }  // namespace gw::demo

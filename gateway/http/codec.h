@@ -21,6 +21,14 @@ class ResponseEncoder {
   virtual void encodeHeaders(const ResponseHead& head, bool end_stream) = 0;
   // Moves all of `data` out (no copy). `end_stream` completes the response.
   virtual void encodeData(evbuffer* data, bool end_stream) = 0;
+  // Ends the response with a trailer section (after encodeHeaders / encodeData without
+  // end_stream). A codec that cannot carry them (HTTP/1.1 without chunked) ends the body and
+  // drops them; this default does exactly that.
+  virtual void encodeTrailers(const HeaderMap& trailers) {
+    evbuffer* empty = evbuffer_new();
+    encodeData(empty, true);
+    evbuffer_free(empty);
+  }
   // Backpressure toward the client: stop (true) / resume (false) delivering request body.
   virtual void readDisable(bool disable) = 0;
   // Aborts the response mid-way (the client must see a truncated message, never a complete one).
@@ -35,6 +43,13 @@ class RequestDecoder : public Deletable {
   virtual void decodeHeaders(RequestHeadPtr head, bool end_stream) = 0;
   // `data` is drained by the callee (moved on or buffered).
   virtual void decodeData(evbuffer* data, bool end_stream) = 0;
+  // Ends the request with a trailer section (HTTP/2; HTTP/1.1 request trailers are dropped).
+  // The default ends the body and drops them.
+  virtual void decodeTrailers(HeaderMap&& trailers) {
+    evbuffer* empty = evbuffer_new();
+    decodeData(empty, true);
+    evbuffer_free(empty);
+  }
   // The downstream went away or broke the protocol mid-stream: abort everything, send nothing.
   virtual void onResetStream() = 0;
   // The encoder's output buffer crossed its high / low watermark.
@@ -51,6 +66,11 @@ struct ConnectionInfo {
   std::string peer_ip;  // peer.ip(), formatted once per connection
   uint16_t local_port = 0;
   bool tls = false;
+  // mTLS (gateway/tls): the verified client-certificate subject (RFC 2253; empty if none) and the
+  // header that carries it upstream (points into the listener's TLS context, which outlives every
+  // connection; null when the listener does not ask for client certificates).
+  std::string tls_subject;
+  const std::string* tls_subject_header = nullptr;
 };
 
 // One downstream connection, whatever its protocol (HTTP/1.1 or HTTP/2, cleartext or TLS), as its

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/dispatcher.h"
 #include "http/message.h"
 #include "http/stream_info.h"
 
@@ -30,6 +31,12 @@ class StreamFilterCallbacks {
   // Continues iteration after a filter returned StopIteration (request side only).
   virtual void resume() = 0;
   virtual StreamInfo& streamInfo() = 0;
+  // While a filter holds iteration, keep reading the request body (up to `limit` bytes, which the
+  // filter enforces) instead of pausing the client at the stream's buffer size; the filter sees
+  // each chunk in onRequestBody. For filters that need the whole body before deciding.
+  virtual void bufferRequestBody(uint64_t limit) {}
+  // The worker's dispatcher, for timers (null where there is no event loop, in unit tests).
+  virtual Dispatcher* dispatcher() { return nullptr; }
 };
 
 class StreamFilter {

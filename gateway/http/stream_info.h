@@ -19,6 +19,9 @@ struct StreamInfo {
   std::string peer_ip;         // peer.ip()
   std::string client_address;  // the real client, after trusted-proxy resolution
   uint16_t local_port = 0;
+  bool tls = false;  // the downstream connection is TLS (HTTPS=on toward FastCGI / uwsgi)
+  std::string tls_subject;                         // verified client certificate subject (mTLS), or empty
+  const std::string* tls_subject_header = nullptr;  // its header toward the upstream (ConnectionInfo)
   bool peer_trusted = false;
   std::string protocol = "HTTP/1.1";
   std::string method;

@@ -601,6 +601,24 @@ void ServerConnection::encodeData(evbuffer* data, bool end_stream) {
   }
 }
 
+void ServerConnection::encodeTrailers(const http::HeaderMap& trailers) {
+  if (closed_ || body_mode_ != BodyMode::Chunked) {
+    evbuffer* empty = evbuffer_new();
+    encodeData(empty, true);
+    evbuffer_free(empty);
+    return;
+  }
+  evbuffer* out = bufferevent_get_output(bev_);
+  evbuffer_add(out, "0\r\n", 3);
+  for (const auto& f : trailers.fields()) {
+    if (!http::isValidFieldName(f.name) || !http::isValidFieldValue(f.value)) continue;
+    evbuffer_add_printf(out, "%s: %s\r\n", f.name.c_str(), f.value.c_str());
+  }
+  evbuffer_add(out, "\r\n", 2);
+  scheduleFlush();
+  onResponseComplete();
+}
+
 void ServerConnection::readDisable(bool disable) {
   if (closed_ || read_disabled_ == disable) return;
   read_disabled_ = disable;

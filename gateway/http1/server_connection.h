@@ -45,6 +45,7 @@ class ServerConnection : public http::ResponseEncoder, public http::DownstreamCo
   void encode100Continue() override;
   void encodeHeaders(const http::ResponseHead& head, bool end_stream) override;
   void encodeData(evbuffer* data, bool end_stream) override;
+  void encodeTrailers(const http::HeaderMap& trailers) override;  // chunked: a trailer section
   void readDisable(bool disable) override;
   void resetStream() override;
   void closeAfterResponse() override { close_after_response_ = true; }

@@ -3,6 +3,7 @@
 #include "auth/digest_filter.h"
 #include "core/counters.h"
 #include "core/log.h"
+#include "filters/client_cert.h"
 #include "filters/forwarded.h"
 #include "filters/request_id.h"
 #include "filters/router.h"
@@ -19,6 +20,9 @@ http::FilterFactoryList buildFilterChain(const config::ConfigConstSharedPtr& cfg
   auto routes = std::make_shared<const filters::RouteTable>(cfg);
   http::FilterFactoryList list;
   list.push_back([fwd] { return std::make_unique<filters::ForwardedFilter>(fwd); });
+  if (auto cc = filters::ClientCertConfig::fromConfig(*cfg)) {  // mTLS subject header: strip, then set
+    list.push_back([cc] { return std::make_unique<filters::ClientCertFilter>(cc); });
+  }
   list.push_back([rid] { return std::make_unique<filters::RequestIdFilter>(rid); });
   list.push_back([routes] { return std::make_unique<filters::RouterFilter>(routes); });
   auto digest = std::make_shared<auth::DigestRuntime>(cfg);  // after the router: needs streamInfo().route
@@ -33,6 +37,9 @@ ActiveStream::ActiveStream(WorkerContext& ctx, http::ResponseEncoder& encoder, c
   info_.peer_ip = conn.peer_ip;
   info_.client_address = conn.peer_ip;
   info_.local_port = conn.local_port;
+  info_.tls = conn.tls;
+  info_.tls_subject = conn.tls_subject;
+  info_.tls_subject_header = conn.tls_subject_header;
   filters_.reserve(ctx.filter_factories.size());
   for (const auto& make : ctx.filter_factories) {
     filters_.push_back(make());
@@ -56,6 +63,7 @@ ActiveStream::~ActiveStream() {
 void ActiveStream::decodeHeaders(http::RequestHeadPtr head, bool end_stream) {
   request_ = std::move(head);
   request_end_ = end_stream;
+  if (info_.tls && request_->version_major < 2) request_->scheme = "https";  // HTTP/1.x: the connection tells
   info_.protocol = request_->version_major == 2 ? "HTTP/2.0" : (request_->version_minor == 0 ? "HTTP/1.0" : "HTTP/1.1");
   info_.method = request_->method;
   info_.target = request_->target();
@@ -80,9 +88,18 @@ void ActiveStream::runRequestHeaderFilters(size_t from) {
 
 void ActiveStream::resume() {
   if (local_reply_ || reset_ || headers_done_ || !paused_at_) return;
+  if (in_body_filters_) {  // the chunk being filtered is not in pending_body_ yet
+    resume_pending_ = true;
+    return;
+  }
   size_t next = *paused_at_ + 1;
   paused_at_.reset();
   runRequestHeaderFilters(next);
+}
+
+void ActiveStream::bufferRequestBody(uint64_t limit) {
+  body_buffer_limit_ = limit;
+  if (request_->expect_continue && !request_end_) encoder_.encode100Continue();  // the filter wants the body
 }
 
 void ActiveStream::startUpstream() {
@@ -91,16 +108,61 @@ void ActiveStream::startUpstream() {
     sendLocalReply(404, "route_not_found", "no route matches this host and path", nullptr);
     return;
   }
-  upstream_request_ = ctx_.upstreams[route->upstream]->newRequest(*this);
-  if (request_->expect_continue && !request_end_) encoder_.encode100Continue();
-  upstream_request_->sendHeaders(*request_, request_end_);
-  if (upstream_request_ && evbuffer_get_length(pending_body_) > 0) {
-    upstream_request_->sendData(pending_body_, request_end_);
+  upstream::Upstream& up = *ctx_.upstreams[route->upstream];
+  if (up.needsContentLength() && !request_->content_length && !request_end_) {
+    // FastCGI / uwsgi announce the length first: hold the body until its end (nginx does the same).
+    spool_ = std::make_unique<BodySpool>(ctx_.config->limits.buffer_bytes, ctx_.config->limits.body_temp_dir);
+    if (!spoolBody(pending_body_)) return;
+    if (request_->expect_continue) encoder_.encode100Continue();
+    if (downstream_paused_) {
+      downstream_paused_ = false;
+      encoder_.readDisable(false);
+    }
+    return;
   }
+  upstream_request_ = up.newRequest(*this);
+  if (request_->expect_continue && !request_end_) encoder_.encode100Continue();
+  const bool has_pending = evbuffer_get_length(pending_body_) > 0;
+  const bool end = request_end_ && !request_trailers_;
+  upstream_request_->sendHeaders(*request_, end && !has_pending);  // the end goes with the last byte
+  if (upstream_request_ && has_pending) upstream_request_->sendData(pending_body_, end);
+  if (upstream_request_ && request_trailers_) upstream_request_->sendTrailers(*request_trailers_);
   if (downstream_paused_ && upstream_request_) {
     downstream_paused_ = false;
     encoder_.readDisable(false);
   }
+}
+
+bool ActiveStream::spoolBody(evbuffer* data) {
+  std::string error;
+  if (!spool_->append(data, &error)) {
+    GW_LOG(Error, "%s %s: %s", info_.method.c_str(), info_.target.c_str(), error.c_str());
+    sendLocalReply(500, "request_body_spool_failed", "the request body could not be buffered", nullptr);
+    return false;
+  }
+  return true;
+}
+
+void ActiveStream::finishSpool() {
+  request_->content_length = spool_->size();
+  upstream_request_ = ctx_.upstreams[info_.route->upstream]->newRequest(*this);
+  upstream_request_->sendHeaders(*request_, spool_->size() == 0);
+  pumpSpool();
+}
+
+void ActiveStream::pumpSpool() {
+  // One buffer's worth at a time, continued by onUpstreamBelowWriteLowWatermark.
+  evbuffer* chunk = evbuffer_new();
+  while (upstream_request_ && !upstream_write_high_ && !spool_->drained()) {
+    std::string error;
+    if (!spool_->read(chunk, ctx_.config->limits.buffer_bytes, &error)) {
+      GW_LOG(Error, "%s %s: %s", info_.method.c_str(), info_.target.c_str(), error.c_str());
+      sendLocalReply(500, "request_body_spool_failed", "the request body could not be buffered", nullptr);
+      break;
+    }
+    upstream_request_->sendData(chunk, spool_->drained());
+  }
+  evbuffer_free(chunk);
 }
 
 void ActiveStream::decodeData(evbuffer* data, bool end_stream) {
@@ -109,16 +171,54 @@ void ActiveStream::decodeData(evbuffer* data, bool end_stream) {
     evbuffer_drain(data, evbuffer_get_length(data));
     return;
   }
+  in_body_filters_ = true;
   for (auto& f : filters_) f->onRequestBody(data, end_stream);
+  in_body_filters_ = false;
+  if (local_reply_ || reset_) {
+    evbuffer_drain(data, evbuffer_get_length(data));
+    return;
+  }
+  if (spool_ && !upstream_request_) {
+    if (spoolBody(data) && end_stream) finishSpool();
+    return;
+  }
   if (!upstream_request_) {
     evbuffer_add_buffer(pending_body_, data);
-    if (!downstream_paused_ && evbuffer_get_length(pending_body_) > ctx_.config->limits.buffer_bytes) {
+    if (resume_pending_) {
+      resume_pending_ = false;
+      resume();
+      return;
+    }
+    const uint64_t pause_at = std::max<uint64_t>(ctx_.config->limits.buffer_bytes, body_buffer_limit_);
+    if (!downstream_paused_ && evbuffer_get_length(pending_body_) > pause_at) {
       downstream_paused_ = true;
       encoder_.readDisable(true);
     }
     return;
   }
   upstream_request_->sendData(data, end_stream);
+}
+
+void ActiveStream::decodeTrailers(http::HeaderMap&& trailers) {
+  request_end_ = true;
+  if (local_reply_ || reset_ || response_complete_) return;
+  if (spool_ && !upstream_request_) {  // FastCGI / uwsgi carry no trailers
+    finishSpool();
+    return;
+  }
+  if (!upstream_request_) request_trailers_ = std::move(trailers);  // before a filter resumes the stream
+  evbuffer* empty = evbuffer_new();
+  in_body_filters_ = true;
+  for (auto& f : filters_) f->onRequestBody(empty, true);
+  in_body_filters_ = false;
+  evbuffer_free(empty);
+  if (local_reply_ || reset_) return;
+  if (resume_pending_) {
+    resume_pending_ = false;
+    resume();
+    return;
+  }
+  if (upstream_request_ && !request_trailers_) upstream_request_->sendTrailers(trailers);
 }
 
 void ActiveStream::onResetStream() {
@@ -197,6 +297,15 @@ void ActiveStream::onUpstreamData(evbuffer* data, bool end_stream) {
   encodeData(data, end_stream);
 }
 
+void ActiveStream::onUpstreamTrailers(http::HeaderMap&& trailers) {
+  if (reset_) return;
+  evbuffer* empty = evbuffer_new();
+  for (auto it = filters_.rbegin(); it != filters_.rend(); ++it) (*it)->onResponseBody(empty, true);
+  evbuffer_free(empty);
+  response_complete_ = true;
+  encoder_.encodeTrailers(trailers);
+}
+
 void ActiveStream::onUpstreamFailure(upstream::Failure failure, std::string_view detail) {
   if (reset_) return;
   GW_LOG(Warn, "%s %s -> %s: %s (%.*s)", info_.method.c_str(), info_.target.c_str(), info_.upstream_address.c_str(),
@@ -206,17 +315,39 @@ void ActiveStream::onUpstreamFailure(upstream::Failure failure, std::string_view
     encoder_.resetStream();
     return;
   }
+  if (failure == upstream::Failure::Overloaded) {
+    http::HeaderMap extra;
+    extra.set("Retry-After", "1");
+    sendLocalReply(503, upstream::failureCode(failure), "every upstream worker is busy; retry later", &extra);
+    return;
+  }
+  if (failure == upstream::Failure::BadRequest) {
+    sendLocalReply(400, upstream::failureCode(failure), "this request cannot be passed to the application", nullptr);
+    return;
+  }
+  if (failure == upstream::Failure::LengthRequired) {
+    sendLocalReply(411, upstream::failureCode(failure), "this route needs a request body with Content-Length",
+                   nullptr);
+    return;
+  }
   const char* msg = upstream::failureStatus(failure) == 504 ? "the upstream did not answer in time"
                                                              : "the upstream could not be reached or broke the exchange";
   sendLocalReply(upstream::failureStatus(failure), upstream::failureCode(failure), msg, nullptr);
 }
 
 void ActiveStream::onUpstreamAboveWriteHighWatermark() {
+  upstream_write_high_ = true;
+  if (spool_) return;  // the body is already here: only the spool pump waits
   downstream_paused_ = true;
   encoder_.readDisable(true);
 }
 
 void ActiveStream::onUpstreamBelowWriteLowWatermark() {
+  upstream_write_high_ = false;
+  if (spool_) {
+    pumpSpool();
+    return;
+  }
   if (!downstream_paused_) return;
   downstream_paused_ = false;
   encoder_.readDisable(false);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "http/codec.h"
+#include "net/body_spool.h"
 #include "net/worker_context.h"
 #include "upstream/upstream.h"
 
@@ -27,6 +28,7 @@ class ActiveStream : public http::RequestDecoder,
   // http::RequestDecoder
   void decodeHeaders(http::RequestHeadPtr head, bool end_stream) override;
   void decodeData(evbuffer* data, bool end_stream) override;
+  void decodeTrailers(http::HeaderMap&& trailers) override;
   void onResetStream() override;
   void onAboveWriteHighWatermark() override;
   void onBelowWriteLowWatermark() override;
@@ -36,10 +38,13 @@ class ActiveStream : public http::RequestDecoder,
   void sendLocalReply(int status, std::string_view code, std::string_view detail,
                       const http::HeaderMap* extra_headers) override;
   void resume() override;
+  void bufferRequestBody(uint64_t limit) override;
+  Dispatcher* dispatcher() override { return ctx_.dispatcher; }
 
   // upstream::UpstreamCallbacks
   void onUpstreamHeaders(http::ResponseHeadPtr head, bool end_stream) override;
   void onUpstreamData(evbuffer* data, bool end_stream) override;
+  void onUpstreamTrailers(http::HeaderMap&& trailers) override;
   void onUpstreamFailure(upstream::Failure failure, std::string_view detail) override;
   void onUpstreamAboveWriteHighWatermark() override;
   void onUpstreamBelowWriteLowWatermark() override;
@@ -47,6 +52,9 @@ class ActiveStream : public http::RequestDecoder,
  private:
   void runRequestHeaderFilters(size_t from);
   void startUpstream();
+  bool spoolBody(evbuffer* data);  // false: answered with an error
+  void finishSpool();
+  void pumpSpool();
   void encodeHeaders(http::ResponseHead& head, bool end_stream);
   void encodeData(evbuffer* data, bool end_stream);
 
@@ -57,6 +65,9 @@ class ActiveStream : public http::RequestDecoder,
   http::RequestHeadPtr request_;
   upstream::UpstreamRequestPtr upstream_request_;
   evbuffer* pending_body_;  // body that arrived while request filters were paused
+  std::optional<http::HeaderMap> request_trailers_;  // arrived while request filters were paused
+  std::unique_ptr<BodySpool> spool_;  // body of unknown length for an upstream that needs the length
+  bool upstream_write_high_ = false;  // the upstream's request buffer is above its high watermark
   std::optional<size_t> paused_at_;  // the request-header filter that returned StopIteration
   bool request_end_ = false;
   bool headers_done_ = false;  // request-header filters all continued
@@ -65,6 +76,9 @@ class ActiveStream : public http::RequestDecoder,
   bool local_reply_ = false;
   bool reset_ = false;
   bool downstream_paused_ = false;
+  uint64_t body_buffer_limit_ = 0;  // bufferRequestBody(): read this much before pausing the client
+  bool in_body_filters_ = false;    // resume() requested from onRequestBody runs after the chunk is kept
+  bool resume_pending_ = false;
 };
 
 }  // namespace gw::net

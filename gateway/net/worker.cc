@@ -9,6 +9,7 @@
 #include "core/counters.h"
 #include "core/log.h"
 #include "net/active_stream.h"
+#include "net/tls_handshake.h"
 #include "upstream/factory.h"
 
 namespace gw::net {
@@ -61,6 +62,9 @@ Worker::Worker(int id, config::ConfigConstSharedPtr config, std::vector<ListenSo
     : id_(id), config_(std::move(config)), sockets_(std::move(sockets)) {
   server_settings_.limits = config_->limits;
   server_settings_.timeouts = config_->timeouts;
+  h2_settings_.limits = config_->limits;
+  h2_settings_.timeouts = config_->timeouts;
+  h2_settings_.http2 = config_->http2;
   base_ = event_base_new();
   dispatcher_ = std::make_unique<Dispatcher>(base_);
   ctx_.dispatcher = dispatcher_.get();
@@ -165,6 +169,15 @@ void Worker::onAccept(evutil_socket_t fd, const sockaddr* addr, int len, size_t 
   info.peer_ip = info.peer.ip();
   info.local_port = sockets_[listener].port;
   GW_INC(downstream_cx_active);
+  if (listener < tls_.size() && tls_[listener]) {
+    // TLS: peek at the first byte (plain HTTP gets a 400), handshake, then ALPN picks the codec.
+    auto hs = std::make_unique<TlsHandshake>(
+        *dispatcher_, fd, info, *tls_[listener], config_->timeouts.client_header,
+        [this](TlsHandshake&, bufferevent* b, const http::ConnectionInfo& i, AppProtocol proto) { startCodec(b, i, proto); },
+        *this, *this);
+    conns_.emplace(info.id, std::move(hs));
+    return;
+  }
   bufferevent* bev = bufferevent_socket_new(base_, fd, BEV_OPT_CLOSE_ON_FREE);
   // Cleartext: HTTP/1.1 and h2c with prior knowledge share the port; the first bytes tell.
   auto sniffer = std::make_unique<PrefaceSniffer>(
@@ -176,7 +189,12 @@ void Worker::onAccept(evutil_socket_t fd, const sockaddr* addr, int len, size_t 
 void Worker::startCodec(bufferevent* bev, const http::ConnectionInfo& info, AppProtocol proto) {
   std::unique_ptr<http::DownstreamConnection> codec;
   switch (proto) {
-    case AppProtocol::Http2:  // issue 3: the HTTP/2 codec; until then HTTP/1.1 answers the preface
+    case AppProtocol::Http2:
+      if (config_->http2.enabled) {
+        codec = std::make_unique<http2::ServerConnection>(*dispatcher_, bev, info, h2_settings_, *this, *this);
+        break;
+      }
+      [[fallthrough]];  // HTTP/2 off: HTTP/1.1 answers the preface (400)
     case AppProtocol::Http1:
       codec = std::make_unique<http1::ServerConnection>(*dispatcher_, bev, info, server_settings_, *this, *this);
       break;

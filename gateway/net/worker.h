@@ -14,7 +14,9 @@
 #include "filters/access_log.h"
 #include "http/codec.h"
 #include "http1/server_connection.h"
+#include "http2/server_connection.h"
 #include "net/preface_sniffer.h"
+#include "tls/server_context.h"
 #include "net/worker_context.h"
 
 namespace gw::net {
@@ -30,6 +32,10 @@ class Worker : public http::ServerConnectionCallbacks, public http::ConnectionOw
   Worker(int id, config::ConfigConstSharedPtr config, std::vector<ListenSocket> sockets,
          filters::AccessLogSharedPtr access_log, http::FilterFactoryList filters);
   ~Worker() override;
+
+  // TLS contexts, index = config listener index (null: cleartext listener). Call before start();
+  // they are shared read-only with other workers and must outlive this worker.
+  void setTls(std::vector<tls::ServerContextConstSharedPtr> tls) { tls_ = std::move(tls); }
 
   void start();
   // Thread-safe. Graceful: stop accepting, finish in-flight requests, close within the shutdown
@@ -57,10 +63,12 @@ class Worker : public http::ServerConnectionCallbacks, public http::ConnectionOw
   config::ConfigConstSharedPtr config_;
   std::vector<ListenSocket> sockets_;
   http1::ServerSettings server_settings_;
+  http2::ServerSettings h2_settings_;
   event_base* base_ = nullptr;
   std::unique_ptr<Dispatcher> dispatcher_;
   WorkerContext ctx_;
   std::vector<evconnlistener*> listeners_;  // index = config listener index
+  std::vector<tls::ServerContextConstSharedPtr> tls_;  // index = config listener index
   std::unordered_map<uint64_t, std::unique_ptr<http::DownstreamConnection>> conns_;
   std::unique_ptr<Waker> stop_waker_;  // main thread → this worker
   std::unique_ptr<Timer> shutdown_timer_;

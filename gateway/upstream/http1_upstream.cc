@@ -23,6 +23,9 @@ const char* failureCode(Failure f) {
     case Failure::IdleTimeout: return "upstream_idle_timeout";
     case Failure::Reset: return "upstream_reset";
     case Failure::BadResponse: return "upstream_bad_response";
+    case Failure::Overloaded: return "upstream_overloaded";
+    case Failure::LengthRequired: return "upstream_length_required";
+    case Failure::BadRequest: return "upstream_bad_request";
   }
   return "upstream_error";
 }
@@ -33,6 +36,12 @@ int failureStatus(Failure f) {
     case Failure::ResponseTimeout:
     case Failure::IdleTimeout:
       return 504;
+    case Failure::Overloaded:
+      return 503;
+    case Failure::LengthRequired:
+      return 411;
+    case Failure::BadRequest:
+      return 400;
     default:
       return 502;
   }
@@ -138,6 +147,22 @@ class Http1UpstreamRequest : public UpstreamRequest {
     }
   }
 
+  void sendTrailers(const http::HeaderMap& trailers) override {
+    if (!chunked_ || finished_) {
+      evbuffer* empty = evbuffer_new();
+      sendData(empty, true);
+      evbuffer_free(empty);
+      return;
+    }
+    std::string t = "0\r\n";
+    for (const auto& f : trailers.fields()) t += f.name + ": " + f.value + "\r\n";
+    t += "\r\n";
+    evbuffer* out = bev_ && connected_ ? bufferevent_get_output(bev_) : pending_;
+    evbuffer_add(out, t.data(), t.size());
+    if (out != pending_) scheduleFlush();
+    request_complete_ = true;
+  }
+
   void readDisable(bool disable) override {
     if (read_disabled_ == disable) return;
     read_disabled_ = disable;
@@ -208,6 +233,7 @@ class Http1UpstreamRequest : public UpstreamRequest {
       head_->headers.reserve(16);
       return 0;
     }
+    if (field_.pending()) commitHeader();  // the last trailer field (no headers_complete after trailers)
     message_complete_ = true;
     keepalive_ = http_should_keep_alive(&parser_) != 0;
     http_parser_pause(&parser_, 1);
@@ -225,7 +251,10 @@ class Http1UpstreamRequest : public UpstreamRequest {
       } else {
         bad_header_ = true;
       }
-    }  // response trailers are dropped
+    } else if (head_ready_ && message_trailers_.size() < 100 && http::isValidFieldName(field_.name()) &&
+               http::isValidFieldValue(v)) {
+      message_trailers_.add(field_.name(), v);  // chunked trailer section: passed through
+    }
     field_.clear();
   }
 
@@ -291,6 +320,7 @@ class Http1UpstreamRequest : public UpstreamRequest {
     bad_header_ = false;
     header_count_ = 0;
     message_complete_ = false;
+    message_trailers_ = {};
     response_bytes_seen_ = false;
     direct_left_ = 0;
     evbuffer_drain(body_out_, evbuffer_get_length(body_out_));
@@ -394,7 +424,7 @@ class Http1UpstreamRequest : public UpstreamRequest {
       auto& si = callbacks_.streamInfo();
       si.upstream_time_us =
           std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - attempt_start_).count();
-      bool end = message_complete_ && evbuffer_get_length(body_out_) == 0;
+      bool end = message_complete_ && evbuffer_get_length(body_out_) == 0 && message_trailers_.empty();
       if (end) finish();
       callbacks_.onUpstreamHeaders(std::move(head_), end);
       if (end || cancelled_) return false;
@@ -406,6 +436,11 @@ class Http1UpstreamRequest : public UpstreamRequest {
         finish();
       } else {
         timer_.enable(upstream_.config().idle_timeout);
+      }
+      if (end && !message_trailers_.empty()) {
+        if (evbuffer_get_length(body_out_) > 0) callbacks_.onUpstreamData(body_out_, false);
+        if (!cancelled_) callbacks_.onUpstreamTrailers(std::move(message_trailers_));
+        return false;
       }
       callbacks_.onUpstreamData(body_out_, end);
       if (end || cancelled_) return false;
@@ -538,6 +573,7 @@ class Http1UpstreamRequest : public UpstreamRequest {
   bool bad_header_ = false;
   size_t header_count_ = 0;
   bool message_complete_ = false;
+  http::HeaderMap message_trailers_;  // response trailer section (chunked), passed through
   bool keepalive_ = false;
   bool response_bytes_seen_ = false;
   uint64_t direct_left_ = 0;  // Content-Length body bytes not yet received
@@ -589,28 +625,8 @@ UpstreamRequestPtr Http1Upstream::newRequest(UpstreamCallbacks& callbacks) {
 }
 
 Http1Host* Http1Upstream::pickHost(const HostSet& tried) {
-  const auto now = Clock::now();
-  auto usable = [&](size_t i, bool need_healthy, bool need_untried) {
-    return (!need_healthy || hosts_[i].down_until <= now) && (!need_untried || !tried[i]);
-  };
-  // Healthy and untried first; then untried; then healthy; then anything (Envoy's panic mode:
-  // when every server looks down, trying one beats refusing everything).
-  for (auto [healthy, untried] : {std::pair{true, true}, {false, true}, {true, false}, {false, false}}) {
-    Http1Host* best = nullptr;
-    const size_t n = hosts_.size();
-    for (size_t k = 0; k < n; ++k) {
-      size_t i = (rr_next_ + k) % n;
-      if (!usable(i, healthy, untried)) continue;
-      if (config_.balance == config::Balance::RoundRobin) {
-        best = &hosts_[i];
-        break;
-      }
-      if (!best || hosts_[i].active_requests < best->active_requests) best = &hosts_[i];
-    }
-    if (best) {
-      rr_next_ = (hostIndex(*best) + 1) % n;
-      return best;
-    }
+  if (Http1Host* h = upstream::pickHost(hosts_, tried, config_.balance, rr_next_, [](const Http1Host&) { return true; })) {
+    return h;
   }
   return &hosts_[0];
 }
@@ -647,13 +663,15 @@ void Http1Upstream::removeIdle(PooledConnection* conn) {
   }
 }
 
-void Http1Upstream::reportFailure(Http1Host& host, const char* why) {
-  if (++host.consecutive_fails >= config_.max_fails) {
+void Http1Upstream::reportFailure(Http1Host& host, const char* why) { reportHostFailure(host, config_, why); }
+
+void reportHostFailure(UpstreamHost& host, const config::Upstream& cfg, const char* why) {
+  if (++host.consecutive_fails >= cfg.max_fails) {
     host.consecutive_fails = 0;
-    host.down_until = Clock::now() + config_.fail_timeout;
+    host.down_until = Clock::now() + cfg.fail_timeout;
     GW_INC(upstream_host_ejected);
-    GW_LOG(Warn, "upstream %s: server %s marked down for %lld ms (%s)", config_.name.c_str(), host.name.c_str(),
-           static_cast<long long>(config_.fail_timeout.count()), why);
+    GW_LOG(Warn, "upstream %s: server %s marked down for %lld ms (%s)", cfg.name.c_str(), host.name.c_str(),
+           static_cast<long long>(cfg.fail_timeout.count()), why);
   }
 }
 

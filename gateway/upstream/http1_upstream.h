@@ -14,6 +14,7 @@
 
 #include "config/config.h"
 #include "core/dispatcher.h"
+#include "upstream/host_set.h"
 #include "upstream/upstream.h"
 
 namespace gw::upstream {
@@ -21,12 +22,7 @@ namespace gw::upstream {
 class Http1Upstream;
 
 // One server of an upstream, with its idle keep-alive connections.
-struct Http1Host {
-  SocketAddress address;
-  std::string name;
-  int consecutive_fails = 0;
-  Clock::time_point down_until{};
-  size_t active_requests = 0;
+struct Http1Host : UpstreamHost {
   std::vector<std::unique_ptr<class PooledConnection>> idle;
 };
 
@@ -55,8 +51,7 @@ class Http1Upstream : public Upstream {
 
   UpstreamRequestPtr newRequest(UpstreamCallbacks& callbacks) override;
 
-  // Servers already tried by one request, by index (the schema caps servers at 256).
-  using HostSet = std::bitset<256>;
+  using HostSet = upstream::HostSet;
 
   // Internal, used by requests and pooled connections.
   Dispatcher& dispatcher() { return dispatcher_; }
@@ -71,7 +66,7 @@ class Http1Upstream : public Upstream {
   void parkIdle(Http1Host& host, bufferevent* bev);
   void removeIdle(PooledConnection* conn);
   void reportFailure(Http1Host& host, const char* why);
-  void reportSuccess(Http1Host& host) { host.consecutive_fails = 0; }
+  void reportSuccess(Http1Host& host) { reportHostSuccess(host); }
 
  private:
   Dispatcher& dispatcher_;

@@ -24,6 +24,9 @@ enum class Failure {
   IdleTimeout,      // 504 (or a reset if the response had started)
   Reset,            // 502: the upstream closed or reset the connection
   BadResponse,      // 502: the upstream broke HTTP
+  Overloaded,       // 503 + Retry-After: every server busy and the wait queue full (or waited too long)
+  LengthRequired,   // 411: the upstream protocol needs a Content-Length (uwsgi / FastCGI)
+  BadRequest,       // 400: the request cannot be expressed in the upstream protocol (e.g. %00 in the path)
 };
 const char* failureCode(Failure f);
 int failureStatus(Failure f);
@@ -34,6 +37,13 @@ class UpstreamCallbacks {
   virtual void onUpstreamHeaders(http::ResponseHeadPtr head, bool end_stream) = 0;
   // `data` is drained by the callee.
   virtual void onUpstreamData(evbuffer* data, bool end_stream) = 0;
+  // Terminal: the response ends with this trailer section (after onUpstreamData without
+  // end_stream). The default ends the body and drops them.
+  virtual void onUpstreamTrailers(http::HeaderMap&& trailers) {
+    evbuffer* empty = evbuffer_new();
+    onUpstreamData(empty, true);
+    evbuffer_free(empty);
+  }
   // Terminal. Retries, if any, already happened.
   virtual void onUpstreamFailure(Failure failure, std::string_view detail) = 0;
   // Request bytes buffered toward the upstream crossed the high / low watermark.
@@ -48,6 +58,13 @@ class UpstreamRequest : public Deletable {
   virtual void sendHeaders(const http::RequestHead& head, bool end_stream) = 0;
   // Drains `data`.
   virtual void sendData(evbuffer* data, bool end_stream) = 0;
+  // Ends the request with a trailer section (after sendData without end_stream). The default
+  // ends the body and drops them (an upstream protocol without request trailers).
+  virtual void sendTrailers(const http::HeaderMap& trailers) {
+    evbuffer* empty = evbuffer_new();
+    sendData(empty, true);
+    evbuffer_free(empty);
+  }
   // Backpressure from the downstream: stop (true) / resume (false) reading the response.
   virtual void readDisable(bool disable) = 0;
   // Abandons the request; the connection is recycled only if it is clean.
@@ -59,6 +76,9 @@ class Upstream {
  public:
   virtual ~Upstream() = default;
   virtual UpstreamRequestPtr newRequest(UpstreamCallbacks& callbacks) = 0;
+  // The request head must carry the body's length (FastCGI / uwsgi CONTENT_LENGTH): a body of
+  // unknown length is spooled by the stream until its end first.
+  virtual bool needsContentLength() const { return false; }
 };
 using UpstreamPtr = std::unique_ptr<Upstream>;
 

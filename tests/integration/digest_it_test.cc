@@ -111,6 +111,30 @@ TEST_F(DigestIT, CurlDigestMd5Sha256AndSess) {
   EXPECT_EQ(log.find("response="), std::string::npos) << log;
 }
 
+// The same checks over HTTP/2 (h2 over TLS; curl 7.88 cannot reuse an h2c prior-knowledge
+// connection, which --digest needs): auth runs on the protocol-neutral stream.
+TEST_F(DigestIT, CurlDigestOverHttp2) {
+  GatewayOptions o = options();
+  o.listener_extra = selfSignedTlsBlock();
+  startGateway(o);
+  for (const char* path : {"/md5/a?x=1", "/md5s/b", "/sha256/c", "/sha256s/d"}) {
+    auto r = curl({"-k", "--http2", "--digest", "-u", "alice:wonderland", "-H", "X-Remote-User: mallory",
+                   gw_->httpsUrl(path, "127.0.0.1")});
+    ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
+    EXPECT_EQ(r.status, 200) << path << " " << r.body;
+    EXPECT_EQ(echoHeader(r.body, "x-remote-user").value_or(""), "alice") << path << " " << r.body;
+    EXPECT_FALSE(echoHeader(r.body, "authorization").has_value()) << r.body;
+    auto bad = curl({"-k", "--http2", "--digest", "-u", "alice:wrong", gw_->httpsUrl(path, "127.0.0.1")});
+    EXPECT_EQ(bad.status, 401) << path;
+    EXPECT_EQ(bad.header("content-type").value_or(""), "application/problem+json");
+    EXPECT_NE(bad.header("www-authenticate").value_or("").find("Digest realm=\"gw\""), std::string::npos);
+  }
+  const std::string log = readFile(accessLogPath());
+  EXPECT_NE(log.find("\"protocol\":\"HTTP/2.0\""), std::string::npos) << log;
+  EXPECT_EQ(log.find("\"protocol\":\"HTTP/1.1\""), std::string::npos) << log;
+  EXPECT_NE(log.find("\"user\":\"alice\""), std::string::npos) << log;
+}
+
 TEST_F(DigestIT, CurlSha512256GetsACleanRefusal) {
   // curl 7.88 computes SHA-512-256 responses with SHA-256 (RECIPES §3): a correct server refuses.
   startGateway(options());
@@ -265,6 +289,55 @@ TEST_F(DigestIT, BruteForceGets429WithRetryAfter) {
   EXPECT_EQ(r.status, 429);
   EXPECT_GT(std::stoi(r.header("retry-after").value_or("0")), 0);
   expectStillServing();  // open routes are not throttled
+}
+
+TEST_F(DigestIT, AuthIntCoversTheBody) {
+  GatewayOptions o = options();
+  o.routes = route("/int", "SHA-512-256, SHA-256", "      auth_int: true\n      auth_int_max_body: 200000\n") + o.routes;
+  startGateway(o);
+  for (const char* alg : {"SHA-512-256", "SHA-256"}) {
+    SCOPED_TRACE(alg);
+    std::string out = client({"authint", "/int/x", alg, "alice", "wonderland", "200000"});
+    EXPECT_NE(out.find("offers_auth_int=True"), std::string::npos) << out;
+    EXPECT_NE(out.find("post=200"), std::string::npos) << out;
+    EXPECT_NE(out.find("upstream_saw_body=True"), std::string::npos) << out;  // released intact after the check
+    EXPECT_NE(out.find("tampered_body=401"), std::string::npos) << out;
+    EXPECT_NE(out.find("chunked_post=200 True"), std::string::npos) << out;
+    EXPECT_NE(out.find("empty_body=200"), std::string::npos) << out;
+    EXPECT_NE(out.find("over_cap=413"), std::string::npos) << out;
+    EXPECT_NE(out.find("expect_continue=200"), std::string::npos) << out;
+    EXPECT_NE(out.find("qop_auth=200"), std::string::npos) << out;
+  }
+  // A route without auth_int refuses qop=auth-int and offers only qop="auth".
+  std::string out = client({"authint", "/sha256/x", "SHA-256", "alice", "wonderland", "200000"});
+  EXPECT_NE(out.find("offers_auth_int=False"), std::string::npos) << out;
+  EXPECT_NE(out.find("post=401"), std::string::npos) << out;
+  EXPECT_NE(out.find("qop_auth=200"), std::string::npos) << out;
+  expectStillServing();
+}
+
+TEST_F(DigestIT, RepeatedFailuresAreDelayedBeforeTheBlock) {
+  GatewayOptions o = options();
+  o.extra = "digest:\n  max_failures: 6\n  failure_window: 1m\n  block: 1m\n  failure_delay: 300ms\n";
+  startGateway(o);
+  // max_failures 6: failures 1-2 answer at once, 3-5 wait 300, 600, 900 ms, the 6th starts the block.
+  std::string out = client({"delays", "/sha256/x", "SHA-256", "alice", "wonderland", "7"});
+  auto latency = [&](int i) {
+    std::string key = "attempt" + std::to_string(i) + "=";
+    size_t p = out.find(key);
+    EXPECT_NE(p, std::string::npos) << out;
+    if (p == std::string::npos) return std::make_pair(0, 0);
+    int status = std::stoi(out.substr(p + key.size(), 3));
+    return std::make_pair(status, std::stoi(out.substr(p + key.size() + 4)));
+  };
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(latency(i).first, 401) << out;
+  EXPECT_EQ(latency(6).first, 429) << out;
+  // Lower bounds only (a timer never fires early): the answers were held back, growing.
+  EXPECT_GE(latency(2).second, 300) << out;
+  EXPECT_GE(latency(3).second, 600) << out;
+  EXPECT_GE(latency(4).second, 900) << out;
+  EXPECT_GE(latency(5).second, 1200) << out;
+  expectStillServing();
 }
 
 // -------------------------------------------------------------------------------------------------

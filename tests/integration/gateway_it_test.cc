@@ -21,10 +21,83 @@ std::string get(std::string_view path, std::string_view host = "x", std::string_
          "\r\n";
 }
 
+// The end-to-end cases that do not depend on HTTP/1.1 framing run over every downstream
+// protocol (Envoy's protocol params): HTTP/1.1, h2c with prior knowledge on the same cleartext
+// port, and h2 over TLS (ALPN). curl inside these tests is the member below, which adds the
+// protocol's flags; everything else in a test is protocol-neutral.
+enum class Proto { Http1, H2c, H2 };
+
+std::string protoName(const ::testing::TestParamInfo<Proto>& info) {
+  switch (info.param) {
+    case Proto::Http1: return "http1";
+    case Proto::H2c: return "h2c";
+    case Proto::H2: return "h2";
+  }
+  return "unknown";
+}
+
+class ProtoIT : public IntegrationTest, public ::testing::WithParamInterface<Proto> {
+ public:
+  static void SetUpTestSuite() {
+    IntegrationTest::SetUpTestSuite();
+    const std::string d = suite_dir_->path();
+    const std::string cmd =
+        "/usr/bin/openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
+        "-subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout " + d + "/h2.key -out " + d +
+        "/h2.pem >/dev/null 2>&1";
+    tls_ready_ = std::system(cmd.c_str()) == 0;
+  }
+
+ protected:
+  Gateway& startGateway(GatewayOptions o = {}, const std::vector<std::string>& args = {}) {
+    if (GetParam() == Proto::H2) {
+      const std::string d = suite_dir_->path();
+      o.listener_extra += "    tls:\n      certificates:\n        - {cert: " + d + "/h2.pem, key: " + d + "/h2.key}\n";
+    }
+    return IntegrationTest::startGateway(o, args);
+  }
+
+  CurlResult curl(std::vector<std::string> args, Millis timeout = 30000ms) {
+    if (GetParam() == Proto::Http1) return gwtest::curl(args, timeout);
+    // Transfer-Encoding is HTTP/1.1 framing: an HTTP/2 request never carries it.
+    for (size_t i = 0; i + 1 < args.size(); ++i) {
+      if (args[i] == "-H" && args[i + 1].starts_with("Transfer-Encoding:")) {
+        args.erase(args.begin() + static_cast<long>(i), args.begin() + static_cast<long>(i) + 2);
+        --i;
+      }
+    }
+    if (GetParam() == Proto::H2c) {
+      args.insert(args.begin(), "--http2-prior-knowledge");
+    } else {
+      for (auto& a : args) {
+        if (a.starts_with("http://127.0.0.1:")) a = "https://" + a.substr(7);
+      }
+      args.insert(args.begin(), {"--http2", "--cacert", suite_dir_->path() + "/h2.pem"});
+    }
+    return gwtest::curl(args, timeout);
+  }
+
+  static inline bool tls_ready_ = false;
+};
+
 // ---------------------------------------------------------------------------------------------
 // Routing
 
-TEST_F(GatewayIT, RoutesByExactHostAndStripsPrefix) {
+TEST_P(ProtoIT, ServedOverTheRequestedProtocol) {
+  if (GetParam() == Proto::H2) ASSERT_TRUE(tls_ready_) << "openssl could not make the test certificate";
+  startGateway();
+  auto r = curl({"-H", "Cookie: a=1", "-H", "Cookie: b=2", gw_->url("/api/proto")});
+  ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
+  EXPECT_EQ(r.status, 200);
+  auto log = waitAccessLog(1);
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(jsonString(log[0], "protocol").value_or(""), GetParam() == Proto::Http1 ? "HTTP/1.1" : "HTTP/2.0")
+      << log[0];
+  // HTTP/2 cookie crumbs reach an HTTP/1.1 upstream as one field (RFC 9113 §8.2.3).
+  if (GetParam() != Proto::Http1) EXPECT_EQ(echoHeader(r.body, "cookie").value_or(""), "a=1; b=2") << r.body;
+}
+
+TEST_P(ProtoIT, RoutesByExactHostAndStripsPrefix) {
   startGateway();
   auto r = curl({"-H", "Host: api.test", gw_->url("/svc/users/7?q=1")});
   ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
@@ -43,7 +116,7 @@ TEST_F(GatewayIT, RoutesByExactHostAndStripsPrefix) {
   EXPECT_EQ(r.status, 404);
 }
 
-TEST_F(GatewayIT, RoutesByWildcardHost) {
+TEST_P(ProtoIT, RoutesByWildcardHost) {
   startGateway();
   for (const char* host : {"a.example.com", "deep.b.example.com", "C.EXAMPLE.COM"}) {
     auto r = curl({"-H", std::string("Host: ") + host, gw_->url("/anything/here")});
@@ -61,7 +134,7 @@ TEST_F(GatewayIT, RoutesByWildcardHost) {
   EXPECT_EQ(jsonString(log[3], "route").value_or("?"), "");
 }
 
-TEST_F(GatewayIT, NoRouteIs404ProblemJson) {
+TEST_P(ProtoIT, NoRouteIs404ProblemJson) {
   startGateway();
   auto r = curl({gw_->url("/nowhere")});
   EXPECT_EQ(r.status, 404);
@@ -74,14 +147,15 @@ TEST_F(GatewayIT, NoRouteIs404ProblemJson) {
   EXPECT_EQ(curl({gw_->url("/api/x")}).status, 200);
 }
 
-TEST_F(GatewayIT, MethodNotInRouteIs405WithAllow) {
+TEST_P(ProtoIT, MethodNotInRouteIs405WithAllow) {
   startGateway();
-  auto r = curl({"-X", "DELETE", gw_->url("/only-get-post/item")});
+  const std::string refused = "/only-get-post/refused-" + protoName({GetParam(), 0});
+  auto r = curl({"-X", "DELETE", gw_->url(refused)});
   EXPECT_EQ(r.status, 405);
   EXPECT_EQ(r.header("content-type").value_or(""), "application/problem+json");
   EXPECT_EQ(r.header("allow").value_or(""), "GET, POST");
   EXPECT_EQ(jsonNumber(r.body, "status").value_or(0), 405);
-  EXPECT_FALSE(gunicorn_->sawPathContaining("/only-get-post"));
+  EXPECT_FALSE(gunicorn_->sawPathContaining(refused));
   EXPECT_EQ(curl({gw_->url("/only-get-post/item")}).status, 200);
   EXPECT_EQ(curl({"-d", "x=1", gw_->url("/only-get-post/item")}).status, 200);
 }
@@ -182,7 +256,9 @@ TEST_F(GatewayIT, IdleKeepAliveConnectionIsClosedQuietly) {
   EXPECT_EQ(rest, "") << "no 408 or other bytes on an idle keep-alive close";
 }
 
-TEST_F(GatewayIT, ResponseTrailersAreDroppedCleanly) {
+// Response trailers of a chunked upstream response are passed on in the chunked trailer section
+// (never as header fields), and the connection stays in sync.
+TEST_F(GatewayIT, ResponseTrailersPassThroughChunked) {
   startGateway();
   RawClient c(gw_->port());
   ASSERT_TRUE(c.send(get("/bad/resp-trailers")));
@@ -197,6 +273,10 @@ TEST_F(GatewayIT, ResponseTrailersAreDroppedCleanly) {
   auto r2 = c.readResponse(3000ms);
   ASSERT_TRUE(r2);
   EXPECT_EQ(r2->body, "ok");
+  RawClient raw(gw_->port());
+  ASSERT_TRUE(raw.send(get("/bad/resp-trailers", "x", "Connection: close\r\n")));
+  std::string bytes = raw.readUntilClose(3000ms);
+  EXPECT_NE(bytes.find("\r\n0\r\nX-Checksum: abc\r\nX-More: 1\r\n\r\n"), std::string::npos) << bytes;
 }
 
 TEST_F(GatewayIT, ManyPipelinedRequestsInOneWrite) {
@@ -222,13 +302,28 @@ TEST_F(GatewayIT, ManyPipelinedRequestsInOneWrite) {
   }
 }
 
-TEST_F(GatewayIT, ConcurrentClientsAreAllServedCorrectly) {
+TEST_P(ProtoIT, ConcurrentClientsAreAllServedCorrectly) {
   startGateway();
   const std::string out = tmp_->file("parallel");
   std::filesystem::create_directory(out);
   std::vector<std::string> args{"-Z", "--parallel-max", "32", "--remote-name-all", "--output-dir", out};
   const int n = 200;
   for (int i = 0; i < n; ++i) args.push_back(gw_->url("/api/par/c" + std::to_string(i)));
+  if (GetParam() == Proto::H2c) {
+    // curl 7.88 fails -Z with --http2-prior-knowledge (against nghttpx too): nghttp multiplexes
+    // all the requests over one connection instead, and writes every body to stdout.
+    std::vector<std::string> argv{"/usr/bin/nghttp"};
+    for (int i = 0; i < n; ++i) argv.push_back(gw_->url("/api/par/c" + std::to_string(i)));
+    auto t = runTool(argv, 60000ms);
+    ASSERT_EQ(t.exit_code, 0) << t.err;
+    for (int i = 0; i < n; ++i) {
+      EXPECT_NE(t.out.find("\"/api/par/c" + std::to_string(i) + "\""), std::string::npos) << i;
+    }
+    auto log = waitAccessLog(n);
+    EXPECT_EQ(log.size(), static_cast<size_t>(n));
+    for (const auto& line : log) EXPECT_EQ(jsonNumber(line, "status").value_or(0), 200) << line;
+    return;
+  }
   auto r = curl(args, 60000ms);
   ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
   for (int i = 0; i < n; ++i) {
@@ -340,7 +435,7 @@ TEST_F(GatewayIT, ExpectContinueGets100BeforeTheBody) {
 constexpr uint64_t kBig = 100ull * 1024 * 1024;
 constexpr long kMaxGrowthKb = 64 * 1024;
 
-TEST_F(GatewayIT, Upload100MBStreamsWithBoundedMemory) {
+TEST_P(ProtoIT, Upload100MBStreamsWithBoundedMemory) {
   startGateway();
   const std::string file = tmp_->file("upload.bin");
   const std::string sha = writePatternFile(file, kBig);
@@ -364,7 +459,7 @@ TEST_F(GatewayIT, Upload100MBStreamsWithBoundedMemory) {
 }
 
 // A backend that reads slowly: the gateway stops reading the client instead of buffering the body.
-TEST_F(GatewayIT, SlowBackendReaderDoesNotMakeTheGatewayBuffer) {
+TEST_P(ProtoIT, SlowBackendReaderDoesNotMakeTheGatewayBuffer) {
   startGateway();
   const uint64_t n = 48ull * 1024 * 1024;
   const std::string file = tmp_->file("upload.bin");
@@ -382,7 +477,7 @@ TEST_F(GatewayIT, SlowBackendReaderDoesNotMakeTheGatewayBuffer) {
       << "VmHWM before " << before.hwm_kb << " kB, after " << after.hwm_kb << " kB";
 }
 
-TEST_F(GatewayIT, Download100MBStreamsWithBoundedMemory) {
+TEST_P(ProtoIT, Download100MBStreamsWithBoundedMemory) {
   startGateway();
   const std::string expected_sha = writePatternFile("/dev/null", kBig);
   ASSERT_EQ(curl({gw_->url("/api/warmup")}).status, 200);
@@ -439,7 +534,7 @@ TEST_F(GatewayIT, SlowClientDoesNotMakeTheGatewayBuffer) {
 // ---------------------------------------------------------------------------------------------
 // Upstream failures
 
-TEST_F(GatewayIT, UpstreamDownIs502ProblemJson) {
+TEST_P(ProtoIT, UpstreamDownIs502ProblemJson) {
   startGateway();
   auto t0 = std::chrono::steady_clock::now();
   auto r = curl({gw_->url("/dead/x")});
@@ -451,7 +546,7 @@ TEST_F(GatewayIT, UpstreamDownIs502ProblemJson) {
   EXPECT_EQ(curl({gw_->url("/api/ok")}).status, 200);
 }
 
-TEST_F(GatewayIT, UpstreamSlowIs504WithinResponseTimeout) {
+TEST_P(ProtoIT, UpstreamSlowIs504WithinResponseTimeout) {
   startGateway();
   auto t0 = std::chrono::steady_clock::now();
   auto r = curl({gw_->url("/bad/hang")});
@@ -467,7 +562,7 @@ TEST_F(GatewayIT, UpstreamSlowIs504WithinResponseTimeout) {
   EXPECT_EQ(curl({gw_->url("/api/ok")}).status, 200);
 }
 
-TEST_F(GatewayIT, UpstreamInvalidResponseHeaderIs502) {
+TEST_P(ProtoIT, UpstreamInvalidResponseHeaderIs502) {
   startGateway();
   auto r = curl({gw_->url("/bad/bad-header")});
   EXPECT_EQ(r.status, 502);
@@ -577,7 +672,7 @@ TEST_F(GatewayIT, HeadResponseWithStrayBodyDoesNotPoisonTheNextRequest) {
 
 // A request that may have reached a server is retried on another only when that is safe: an
 // idempotent request without a body. A POST whose connection broke after sending is not replayed.
-TEST_F(GatewayIT, RetriesOnlyIdempotentRequestsAfterSending) {
+TEST_P(ProtoIT, RetriesOnlyIdempotentRequestsAfterSending) {
   GatewayOptions o;
   o.workers = 1;  // round robin over [bad, gunicorn] in one upstream state
   startGateway(o);
@@ -593,7 +688,7 @@ TEST_F(GatewayIT, RetriesOnlyIdempotentRequestsAfterSending) {
   EXPECT_TRUE(gunicorn_->sawPathContaining("GET /flaky/get/close-early"));
 }
 
-TEST_F(GatewayIT, TwoServersOneDeadRequestsSucceedOnTheLiveOne) {
+TEST_P(ProtoIT, TwoServersOneDeadRequestsSucceedOnTheLiveOne) {
   GatewayOptions o;
   o.workers = 1;  // one upstream state: the health skip is deterministic
   o.access_format = "combined";
@@ -829,7 +924,7 @@ TEST_F(GatewayIT, Rfc7239ForwardedQuotesIpv6Clients) {
   EXPECT_EQ(jsonString(log[0], "client").value_or(""), "::1") << log[0];
 }
 
-TEST_F(GatewayIT, RequestIdIsGeneratedPerRequestAndOnLocalReplies) {
+TEST_P(ProtoIT, RequestIdIsGeneratedPerRequestAndOnLocalReplies) {
   startGateway();
   auto a = curl({gw_->url("/api/a")});
   auto b = curl({gw_->url("/api/b")});
@@ -1070,6 +1165,8 @@ TEST_F(GatewayIT, SigtermLetsInFlightRequestsFinishAndRefusesNewConnections) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
   EXPECT_FALSE(canConnect(gw_->port()));
 }
+
+INSTANTIATE_TEST_SUITE_P(Protocols, ProtoIT, ::testing::Values(Proto::Http1, Proto::H2c, Proto::H2), protoName);
 
 }  // namespace
 }  // namespace gwtest

@@ -21,6 +21,7 @@ struct GatewayOptions {
   std::string extra;  // more top-level YAML
   std::string routes;  // YAML list items placed before the default routes (first match wins)
   std::string listen_address = "127.0.0.1";
+  std::string listener_extra;  // YAML lines under the listener (indented by 4), e.g. a tls block
 };
 
 class IntegrationTest : public ::testing::Test {
@@ -63,6 +64,7 @@ class IntegrationTest : public ::testing::Test {
     std::string y;
     y += "workers: " + std::to_string(o.workers) + "\n";
     y += "listeners:\n  - name: main\n    address: " + o.listen_address + "\n    port: 0\n";
+    y += o.listener_extra;
     y += "upstreams:\n";
     y += "  - name: echo\n    servers: [\"" + g + "\"]\n    keepalive: 8\n    idle_timeout: 10s\n"
          "    response_timeout: 30s\n";
@@ -101,6 +103,21 @@ class IntegrationTest : public ::testing::Test {
     ASSERT_TRUE(r) << "no answer after the previous case; gatewayd stderr:\n" << gw_->errorLog();
     EXPECT_EQ(r->status, 200);
     EXPECT_TRUE(gw_->process().running());
+  }
+
+  // A listener `tls:` block (for GatewayOptions::listener_extra) with a self-signed P-256
+  // certificate for localhost and 127.0.0.1, made once per test program with the openssl CLI.
+  static std::string selfSignedTlsBlock() {
+    static const std::string dir = [] {
+      static TempDir d;
+      const std::string cmd =
+          "/usr/bin/openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
+          "-subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout " + d.path() +
+          "/key.pem -out " + d.path() + "/cert.pem >/dev/null 2>&1";
+      if (std::system(cmd.c_str()) != 0) ADD_FAILURE() << "openssl could not make the test certificate";
+      return d.path();
+    }();
+    return "    tls:\n      certificates:\n        - {cert: " + dir + "/cert.pem, key: " + dir + "/key.pem}\n";
   }
 
   std::vector<std::string> accessLog() const { return readLines(accessLogPath()); }

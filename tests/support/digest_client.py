@@ -8,6 +8,8 @@ this client covers those, plus the replay scenarios. Prints one "name=value" lin
   digest_client.py PORT stale PATH ALGORITHM USER PASSWORD SLEEP_SECONDS
   digest_client.py PORT authinfo PATH ALGORITHM USER PASSWORD
   digest_client.py PORT parallel PATH ALGORITHM USER PASSWORD CONNECTIONS
+  digest_client.py PORT authint PATH ALGORITHM USER PASSWORD CAP_BYTES
+  digest_client.py PORT delays PATH ALGORITHM USER PASSWORD ATTEMPTS
 """
 import hashlib
 import http.client
@@ -32,10 +34,15 @@ class Client:
     def __init__(self, port):
         self.port = port
 
-    def request(self, path, auth=None):
+    def request(self, path, auth=None, method="GET", body=None, extra=None, chunked=False):
         c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
         headers = {"Authorization": auth} if auth else {}
-        c.request("GET", path, headers=headers)
+        headers.update(extra or {})
+        if chunked:  # Transfer-Encoding: chunked, in three chunks
+            parts = [body[:10], body[10:5000], body[5000:]]
+            c.request(method, path, body=iter(parts), headers=headers, encode_chunked=True)
+        else:
+            c.request(method, path, body=body, headers=headers)
         r = c.getresponse()
         body = r.read()
         hdrs = r.getheaders()
@@ -52,16 +59,21 @@ class Client:
         return status, None
 
 
-def authorization(alg, user, pw, realm, nonce, uri, nc, cnonce="0a4f113b", method="GET", userhash=False):
+def authorization(alg, user, pw, realm, nonce, uri, nc, cnonce="0a4f113b", method="GET", userhash=False, body=None):
     ha1 = H(alg, f"{user}:{realm}:{pw}")
     if alg.endswith("-sess"):
         ha1 = H(alg, f"{ha1}:{nonce}:{cnonce}")
-    ha2 = H(alg, f"{method}:{uri}")
+    qop = "auth"
+    a2 = f"{method}:{uri}"
+    if body is not None:  # qop=auth-int: A2 = method:uri:H(entity-body)
+        qop = "auth-int"
+        a2 += ":" + hashlib.new(HASH[alg.replace("-sess", "")], body).hexdigest()
+    ha2 = H(alg, a2)
     ncs = f"{nc:08x}"
-    resp = H(alg, f"{ha1}:{nonce}:{ncs}:{cnonce}:auth:{ha2}")
+    resp = H(alg, f"{ha1}:{nonce}:{ncs}:{cnonce}:{qop}:{ha2}")
     name = H(alg, f"{user}:{realm}") if userhash else user
     v = (f'Digest username="{name}", realm="{realm}", nonce="{nonce}", uri="{uri}", algorithm={alg}, '
-         f'qop=auth, nc={ncs}, cnonce="{cnonce}", response="{resp}"')
+         f'qop={qop}, nc={ncs}, cnonce="{cnonce}", response="{resp}"')
     if userhash:
         v += ", userhash=true"
     return v
@@ -143,6 +155,39 @@ def main():
             t.join()
         print(f"ok={statuses.count(200)}")
         print(f"refused={statuses.count(401)}")
+    elif mode == "authint":
+        cap = int(sys.argv[7])
+        www = [v for k, v in c.request(path)[1] if k.lower() == "www-authenticate"]
+        both = 'qop="auth,auth-int"'
+        print(f"offers_auth_int={bool(www) and all(both in v for v in www)}")
+        body = os.urandom(100000)
+        auth = authorization(alg, user, pw, realm, nonce, path, 1, method="POST", body=body)
+        st, _, got = c.request(path, auth, method="POST", body=body)
+        print(f"post={st}")
+        print(f"upstream_saw_body={hashlib.sha256(body).hexdigest() in got.decode(errors='replace')}")
+        # A body swapped in transit: the digest covered another one.
+        auth = authorization(alg, user, pw, realm, nonce, path, 2, method="POST", body=body)
+        print(f"tampered_body={c.request(path, auth, method='POST', body=body[:-1] + b'x')[0]}")
+        # Chunked: the body (and its end) must reach the upstream once, after the check.
+        auth = authorization(alg, user, pw, realm, nonce, path, 3, method="POST", body=body)
+        st, _, got = c.request(path, auth, method="POST", body=body, chunked=True)
+        print(f"chunked_post={st} {hashlib.sha256(body).hexdigest() in got.decode(errors='replace')}")
+        auth = authorization(alg, user, pw, realm, nonce, path, 4, method="POST", body=b"")
+        print(f"empty_body={c.request(path, auth, method='POST', body=b'')[0]}")
+        big = b"a" * (cap + 1)
+        auth = authorization(alg, user, pw, realm, nonce, path, 5, method="POST", body=big)
+        print(f"over_cap={c.request(path, auth, method='POST', body=big)[0]}")
+        auth = authorization(alg, user, pw, realm, nonce, path, 6, method="POST", body=body)
+        st, _, _ = c.request(path, auth, method="POST", body=body, extra={"Expect": "100-continue"})
+        print(f"expect_continue={st}")
+        # The same request with qop=auth still works: auth-int is offered, not imposed.
+        print(f"qop_auth={c.request(path, authorization(alg, user, pw, realm, nonce, path, 7))[0]}")
+    elif mode == "delays":
+        # Wrong passwords in a row: each answer's latency, in ms (the gateway holds back later ones).
+        for i in range(int(sys.argv[7])):
+            t0 = time.monotonic()
+            st = c.request(path, authorization(alg, user, pw + "x", realm, nonce, path, i + 1))[0]
+            print(f"attempt{i}={st} {int((time.monotonic() - t0) * 1000)}")
     elif mode == "authinfo":
         cnonce = os.urandom(8).hex()
         st, hdrs, _ = c.request(path, authorization(alg, user, pw, realm, nonce, path, 1, cnonce=cnonce))

@@ -605,8 +605,9 @@ std::unique_ptr<Gateway> Gateway::start(const std::string& dir, const std::strin
   std::vector<std::pair<std::string, std::string>> env;
   if (!getenv("ASAN_OPTIONS")) env.emplace_back("ASAN_OPTIONS", "quarantine_size_mb=8");
   g->proc_ = Process::spawn(argv, dir + "/" + tag + ".out", dir + "/" + tag + ".err", env);
-  // "listening on http://ADDRESS:PORT (listener ...": the port follows the last ':' of the URL.
-  const std::string needle = "listening on http://";
+  // "listening on http://ADDRESS:PORT (listener ..." (https:// on a TLS listener): the port
+  // follows the last ':' of the first listener's URL.
+  const std::string needle = "listening on ";
   bool ok = waitUntil([&] {
     std::string t = g->proc_->stderrText();
     size_t p = t.find(needle);
@@ -622,7 +623,10 @@ std::unique_ptr<Gateway> Gateway::start(const std::string& dir, const std::strin
     throw std::runtime_error("gatewayd did not start:\n" + g->proc_->stderrText() + "\nconfig:\n" + yaml);
   }
   // The log line comes after the listeners are bound; the probe covers IPv4 loopback listeners.
-  if (g->proc_->stderrText().find(needle + "127.0.0.1:") != std::string::npos && !waitForPort(g->port_, 5000ms)) {
+  const std::string t = g->proc_->stderrText();
+  if ((t.find(needle + "http://127.0.0.1:") != std::string::npos ||
+       t.find(needle + "https://127.0.0.1:") != std::string::npos) &&
+      !waitForPort(g->port_, 5000ms)) {
     throw std::runtime_error("gatewayd port never opened");
   }
   return g;
@@ -630,6 +634,26 @@ std::unique_ptr<Gateway> Gateway::start(const std::string& dir, const std::strin
 
 std::string Gateway::url(std::string_view path) const {
   return "http://127.0.0.1:" + std::to_string(port_) + std::string(path);
+}
+
+std::string Gateway::httpsUrl(std::string_view path, std::string_view host) const {
+  return "https://" + std::string(host) + ":" + std::to_string(port_) + std::string(path);
+}
+
+ToolResult runTool(const std::vector<std::string>& argv, Millis timeout) {
+  TempDir tmp;
+  auto p = Process::spawn(argv, tmp.file("stdout"), tmp.file("stderr"));
+  ToolResult r;
+  auto code = p->waitExit(timeout);
+  if (!code) {
+    p->stop(SIGKILL, 1000ms);
+    r.err = "timed out";
+    return r;
+  }
+  r.exit_code = *code;
+  r.out = p->stdoutText();
+  r.err = p->stderrText();
+  return r;
 }
 
 // ---------------------------------------------------------------------------------------------

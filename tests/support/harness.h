@@ -155,6 +155,13 @@ struct CurlResult {
 // Runs /usr/bin/curl -sS <args> capturing headers (-D) and body (-o, unless args has -o).
 CurlResult curl(const std::vector<std::string>& args, Millis timeout = 30000ms);
 
+// Any command line tool (openssl s_client, sh -c ...): stdin is /dev/null.
+struct ToolResult {
+  int exit_code = -1;  // -1: timed out (killed)
+  std::string out, err;
+};
+ToolResult runTool(const std::vector<std::string>& argv, Millis timeout = 30000ms);
+
 // ---------------------------------------------------------------------------------------------
 // Peers
 
@@ -200,6 +207,8 @@ class Gateway {
                                         const std::vector<std::string>& extra_args = {});
   uint16_t port() const { return port_; }
   std::string url(std::string_view path = "/") const;
+  // https://HOST:PORT/path (pair with curl --resolve HOST:PORT:127.0.0.1 unless HOST resolves).
+  std::string httpsUrl(std::string_view path = "/", std::string_view host = "localhost") const;
   Process& process() { return *proc_; }
   pid_t pid() const { return proc_->pid(); }
   const std::string& configPath() const { return config_; }

@@ -150,5 +150,36 @@ TEST(Config, DigestAuthRefusals) {
   bad("routes: [{upstream: app}]\ndigest: {nonce_lifetime: 500ms}\n", "/digest/nonce_lifetime");
 }
 
+TEST(Config, Http2DefaultsAndOverrides) {
+  const std::string base = "upstreams: [{name: app, servers: [\"127.0.0.1:9000\"]}]\nroutes: [{upstream: app}]\n";
+  auto r = loadConfigText(base, "a.yaml");
+  ASSERT_TRUE(r.errors.empty()) << errorsOf(r);
+  const Http2& d = r.config->http2;
+  EXPECT_TRUE(d.enabled);
+  EXPECT_EQ(d.max_concurrent_streams, 100u);
+  EXPECT_EQ(d.max_header_list_bytes, 65536u);
+  EXPECT_EQ(d.max_header_fields, 100u);
+  EXPECT_EQ(d.reset_burst, 1000u);
+  EXPECT_EQ(d.reset_rate, 33u);
+  EXPECT_EQ(d.max_continuations, 8u);
+  EXPECT_EQ(d.idle_timeout, Millis(60000));
+  r = loadConfigText(base + "http2: {enabled: false, max_concurrent_streams: 10, max_glitches: 5, idle_timeout: 2s, "
+                            "initial_stream_window: 131072, max_outbound_acks: 50}\n", "a.yaml");
+  ASSERT_TRUE(r.errors.empty()) << errorsOf(r);
+  EXPECT_FALSE(r.config->http2.enabled);
+  EXPECT_EQ(r.config->http2.max_concurrent_streams, 10u);
+  EXPECT_EQ(r.config->http2.max_glitches, 5u);
+  EXPECT_EQ(r.config->http2.idle_timeout, Millis(2000));
+  EXPECT_EQ(r.config->http2.initial_stream_window, 131072u);
+  EXPECT_EQ(r.config->http2.max_outbound_acks, 50u);
+  // Unknown keys, out-of-range values and an inconsistent window pair are errors.
+  r = loadConfigText(base + "http2:\n  max_streams: 1\n", "h.yaml");
+  EXPECT_NE(errorsOf(r).find("h.yaml:4: /http2/max_streams: unknown key"), std::string::npos) << errorsOf(r);
+  r = loadConfigText(base + "http2: {max_frame_size: 1000}\n", "h.yaml");
+  EXPECT_NE(errorsOf(r).find("/http2/max_frame_size"), std::string::npos) << errorsOf(r);
+  r = loadConfigText(base + "http2: {initial_stream_window: 1000000, initial_connection_window: 65535}\n", "h.yaml");
+  EXPECT_NE(errorsOf(r).find("/http2/initial_connection_window"), std::string::npos) << errorsOf(r);
+}
+
 }  // namespace
 }  // namespace gw::config

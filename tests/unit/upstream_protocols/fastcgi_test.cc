@@ -1,4 +1,5 @@
 #include "upstream/fastcgi/fastcgi.h"
+#include "upstream/fastcgi/stdout_reader.h"
 
 #include <gtest/gtest.h>
 
@@ -410,6 +411,68 @@ TEST(FastcgiRoundTrip, EncodedStdoutDecodes) {
   ASSERT_TRUE(d.feed(wire.get(), r));
   EXPECT_EQ(r.stdout_.at(4), data);
   EXPECT_TRUE(r.stdout_end.at(4));
+}
+
+}  // namespace
+}  // namespace gw::fastcgi
+
+// ---------------------------------------------------------------------------------------------
+// StdoutReader: bodiless responses
+
+namespace gw::fastcgi {
+namespace {
+
+struct RecordingSink : upstream::ResponseSink {
+  http::ResponseHeadPtr head;
+  std::string body;
+  bool onResponseHead(http::ResponseHeadPtr h) override {
+    head = std::move(h);
+    return true;
+  }
+  bool onResponseBody(evbuffer* data) override {
+    body += test::drain(data);
+    return true;
+  }
+};
+
+TEST(FastcgiStdoutReader, NotModifiedWithContentLengthExpectsNoBody) {
+  for (const char* status : {"304 Not Modified", "204 No Content"}) {
+    SCOPED_TRACE(status);
+    StdoutReader r;
+    RecordingSink sink;
+    auto in = makeBuffer(std::string("Status: ") + status + "\r\nContent-Length: 1234\r\nETag: \"x\"\r\n\r\n");
+    EXPECT_EQ(r.onStdout(in.get(), true, sink), StdoutReader::Status::NeedMore);
+    ASSERT_TRUE(sink.head);
+    EXPECT_FALSE(sink.head->content_length.has_value());
+    EXPECT_EQ(r.finish(), StdoutReader::Status::NeedMore) << (r.error() ? r.error() : "");
+  }
+}
+
+TEST(FastcgiStdoutReader, HeadKeepsContentLengthAndDropsTheBody) {
+  StdoutReader r(/*head_request=*/true);
+  RecordingSink sink;
+  auto in = makeBuffer("Content-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello");
+  EXPECT_EQ(r.onStdout(in.get(), true, sink), StdoutReader::Status::NeedMore);
+  ASSERT_TRUE(sink.head);
+  EXPECT_EQ(sink.head->content_length.value_or(0), 5u);
+  EXPECT_EQ(sink.body, "");
+  EXPECT_EQ(r.finish(), StdoutReader::Status::NeedMore);
+  // Without the body at all (what php-fpm does for HEAD) it is complete too.
+  StdoutReader r2(true);
+  RecordingSink sink2;
+  auto in2 = makeBuffer("Content-Length: 5\r\n\r\n");
+  EXPECT_EQ(r2.onStdout(in2.get(), true, sink2), StdoutReader::Status::NeedMore);
+  EXPECT_EQ(sink2.head->content_length.value_or(0), 5u);
+  EXPECT_EQ(r2.finish(), StdoutReader::Status::NeedMore);
+}
+
+TEST(FastcgiStdoutReader, ShortBodyIsStillAnError) {
+  StdoutReader r;
+  RecordingSink sink;
+  auto in = makeBuffer("Content-Length: 10\r\n\r\nabc");
+  EXPECT_EQ(r.onStdout(in.get(), true, sink), StdoutReader::Status::NeedMore);
+  EXPECT_EQ(r.finish(), StdoutReader::Status::Error);
+  EXPECT_STREQ(r.error(), "fastcgi_body_shorter_than_content_length");
 }
 
 }  // namespace

@@ -1,0 +1,1056 @@
+#include "http2/server_connection.h"
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <optional>
+#include <string>
+
+#include "core/counters.h"
+#include "core/io.h"
+#include "core/log.h"
+#include "http/headers.h"
+#include "http/problem.h"
+
+namespace gw::http2 {
+
+namespace {
+
+// Socket output is filled from the session up to this much; the rest waits in the streams'
+// buffers (under flow control) until the kernel takes it (nghttp2's OUTPUT_WOULDBLOCK_THRESHOLD).
+constexpr size_t kOutputHigh = 64 * 1024;
+constexpr size_t kReadChunk = 64 * 1024;
+
+std::string_view view(nghttp2_rcbuf* b) {
+  nghttp2_vec v = nghttp2_rcbuf_get_buf(b);
+  return {reinterpret_cast<const char*>(v.base), v.len};
+}
+
+bool validAuthority(std::string_view host) {
+  if (host.empty() || host.size() > 255) return false;
+  for (unsigned char c : host) {
+    if (!(isalnum(c) || c == '-' || c == '.' || c == ':' || c == '[' || c == ']' || c == '_')) return false;
+  }
+  return true;
+}
+
+// Connection-specific fields never go into an HTTP/2 message (RFC 9113 §8.2.2).
+bool connectionSpecific(std::string_view lname) {
+  return lname == "connection" || lname == "keep-alive" || lname == "proxy-connection" ||
+         lname == "transfer-encoding" || lname == "upgrade" || lname == "te" || lname == "trailer";
+}
+
+const char* errorName(uint32_t code) { return nghttp2_http2_strerror(code); }
+
+ServerConnection* self(void* user_data) { return static_cast<ServerConnection*>(user_data); }
+
+int onBeginHeadersCb(nghttp2_session*, const nghttp2_frame* frame, void* ud) { return self(ud)->onBeginHeaders(frame); }
+int onHeaderCb(nghttp2_session*, const nghttp2_frame* frame, nghttp2_rcbuf* name, nghttp2_rcbuf* value, uint8_t,
+               void* ud) {
+  return self(ud)->onHeader(frame, name, value);
+}
+int onInvalidHeaderCb(nghttp2_session*, const nghttp2_frame* frame, nghttp2_rcbuf*, nghttp2_rcbuf*, uint8_t, void* ud) {
+  return self(ud)->onInvalidHeader(frame);
+}
+int onFrameRecvCb(nghttp2_session*, const nghttp2_frame* frame, void* ud) { return self(ud)->onFrameRecv(frame); }
+int onInvalidFrameRecvCb(nghttp2_session*, const nghttp2_frame* frame, int err, void* ud) {
+  return self(ud)->onInvalidFrameRecv(frame, err);
+}
+int onDataChunkRecvCb(nghttp2_session*, uint8_t, int32_t stream_id, const uint8_t* data, size_t len, void* ud) {
+  return self(ud)->onDataChunkRecv(stream_id, data, len);
+}
+int onStreamCloseCb(nghttp2_session*, int32_t stream_id, uint32_t error_code, void* ud) {
+  return self(ud)->onStreamClose(stream_id, error_code);
+}
+int onFrameSendCb(nghttp2_session*, const nghttp2_frame* frame, void* ud) { return self(ud)->onFrameSend(frame); }
+ssize_t onReadDataCb(nghttp2_session*, int32_t, uint8_t*, size_t length, uint32_t* flags, nghttp2_data_source* src,
+                     void* ud) {
+  return self(ud)->onReadData(*static_cast<ServerConnection::Stream*>(src->ptr), length, flags);
+}
+int onSendDataCb(nghttp2_session*, nghttp2_frame*, const uint8_t* framehd, size_t length, nghttp2_data_source* src,
+                 void* ud) {
+  return self(ud)->onSendData(*static_cast<ServerConnection::Stream*>(src->ptr), framehd, length);
+}
+
+// Built once: the callback table is copied into every session.
+nghttp2_session_callbacks* sessionCallbacks() {
+  static nghttp2_session_callbacks* cbs = [] {
+    nghttp2_session_callbacks* c;
+    nghttp2_session_callbacks_new(&c);
+    nghttp2_session_callbacks_set_on_begin_headers_callback(c, onBeginHeadersCb);
+    nghttp2_session_callbacks_set_on_header_callback2(c, onHeaderCb);
+    nghttp2_session_callbacks_set_on_invalid_header_callback2(c, onInvalidHeaderCb);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(c, onFrameRecvCb);
+    nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(c, onInvalidFrameRecvCb);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(c, onDataChunkRecvCb);
+    nghttp2_session_callbacks_set_on_stream_close_callback(c, onStreamCloseCb);
+    nghttp2_session_callbacks_set_on_frame_send_callback(c, onFrameSendCb);
+    nghttp2_session_callbacks_set_send_data_callback(c, onSendDataCb);
+    return c;
+  }();
+  return cbs;
+}
+
+}  // namespace
+
+// One stream: the request under construction, the RequestDecoder it feeds, and the response
+// queued toward the client. Owned by the connection (streams_) until nghttp2 closes the stream.
+class ServerConnection::Stream : public http::ResponseEncoder, public Deletable {
+ public:
+  Stream(ServerConnection& c, int32_t stream_id)
+      : conn(c), id(stream_id), head(std::make_unique<http::RequestHead>()),
+        resp_body(evbuffer_new()) {
+    head->version_major = 2;
+    head->version_minor = 0;
+  }
+  ~Stream() override {
+    if (req_body) evbuffer_free(req_body);
+    evbuffer_free(resp_body);
+  }
+
+  // http::ResponseEncoder
+  void encode100Continue() override {
+    if (conn.closed_ || rst || resp_started) return;
+    nghttp2_nv nv{(uint8_t*)":status", (uint8_t*)"100", 7, 3, NGHTTP2_NV_FLAG_NONE};
+    nghttp2_submit_headers(conn.session_, NGHTTP2_FLAG_NONE, id, nullptr, &nv, 1, nullptr);
+    conn.scheduleFlush();
+  }
+  void encodeHeaders(const http::ResponseHead& h, bool end_stream) override {
+    if (conn.closed_ || rst || resp_started) return;
+    conn.submitResponse(*this, h, end_stream);
+    if (end_stream) conn.releaseDecoder(*this);
+  }
+  void encodeData(evbuffer* data, bool end_stream) override {
+    if (conn.closed_ || rst || no_body || !resp_started) {
+      evbuffer_drain(data, evbuffer_get_length(data));
+      if (end_stream) conn.releaseDecoder(*this);
+      return;
+    }
+    evbuffer_add_buffer(resp_body, data);
+    if (end_stream) resp_end = true;
+    if (deferred) {
+      deferred = false;
+      nghttp2_session_resume_data(conn.session_, id);
+    }
+    conn.scheduleFlush();
+    if (end_stream) {
+      conn.releaseDecoder(*this);
+    } else if (!above_high && evbuffer_get_length(resp_body) > conn.settings_.limits.buffer_bytes) {
+      above_high = true;
+      if (decoder) decoder->onAboveWriteHighWatermark();
+    }
+  }
+  void encodeTrailers(const http::HeaderMap& t) override {
+    if (conn.closed_ || rst || no_body || !resp_started) {
+      conn.releaseDecoder(*this);
+      return;
+    }
+    resp_trailers.emplace();
+    for (const auto& f : t.fields()) {
+      std::string name = toLower(f.name);
+      if (name.empty() || name[0] == ':' || connectionSpecific(name) || name == "content-length" ||
+          !http::isValidFieldName(name) || !http::isValidFieldValue(f.value)) {
+        continue;
+      }
+      resp_trailers->add(name, f.value);
+    }
+    resp_end = true;
+    if (deferred) {
+      deferred = false;
+      nghttp2_session_resume_data(conn.session_, id);
+    }
+    conn.scheduleFlush();
+    conn.releaseDecoder(*this);
+  }
+  void readDisable(bool disable) override {
+    if (read_disabled == disable) return;
+    read_disabled = disable;
+    if (!disable) conn.scheduleResume(*this);
+  }
+  void resetStream() override {
+    if (conn.closed_ || rst) return;
+    conn.resetStreamWith(*this, NGHTTP2_INTERNAL_ERROR);  // a response cut short: never complete-looking
+    conn.releaseDecoder(*this);
+  }
+  void closeAfterResponse() override {}  // HTTP/2: the stream ends, the connection stays
+
+  ServerConnection& conn;
+  const int32_t id;
+  // Request.
+  http::RequestHeadPtr head;  // under construction until the header block completes
+  std::string cookie;         // cookie fields joined with "; " (RFC 9113 §8.2.3)
+  size_t header_bytes = 0;
+  size_t header_fields = 0;
+  bool header_overflow = false;
+  bool bad_request = false;  // a field we refuse (set with bad_code / bad_detail)
+  const char* bad_code = nullptr;
+  std::string bad_detail;
+  int bad_status = 400;
+  bool in_trailers = false;
+  std::optional<http::HeaderMap> req_trailers;
+  http::RequestDecoderPtr decoder;  // null before the head and after the response completed
+  bool decoder_done = false;        // the decoder was released: nothing more goes to it
+  // Received, not yet handed to the decoder (its stream window is still unconsumed). Created on
+  // the first DATA: most requests have no body.
+  evbuffer* req_body = nullptr;
+  evbuffer* reqBody() { return req_body ? req_body : (req_body = evbuffer_new()); }
+  uint64_t req_bytes = 0;
+  bool remote_end = false;     // END_STREAM received
+  bool end_delivered = false;  // the decoder saw the end of the request
+  bool read_disabled = false;
+  bool resume_queued = false;
+  // Response.
+  bool resp_started = false;
+  bool no_body = false;   // HEAD, 204, 304 or headers-only: DATA from the stream is dropped
+  bool resp_end = false;  // the last body byte is in resp_body
+  bool deferred = false;  // the data provider returned NGHTTP2_ERR_DEFERRED
+  bool above_high = false;
+  bool rst = false;  // RST_STREAM submitted by us
+  bool head_request = false;
+  std::optional<http::HeaderMap> resp_trailers;
+  evbuffer* resp_body;
+};
+
+ServerConnection::ServerConnection(Dispatcher& dispatcher, bufferevent* bev, const http::ConnectionInfo& info,
+                                   const ServerSettings& settings, http::ServerConnectionCallbacks& callbacks,
+                                   http::ConnectionOwner& owner)
+    : dispatcher_(dispatcher),
+      info_(info),
+      settings_(settings),
+      callbacks_(callbacks),
+      owner_(owner),
+      bev_(bev),
+      direct_io_(!info.tls),
+      timer_(dispatcher, [this] { onTimer(); }),
+      drain_timer_(dispatcher,
+                   [this] {
+                     if (closed_) return;
+                     nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(session_),
+                                           NGHTTP2_NO_ERROR, nullptr, 0);
+                     flushNow();
+                   }),
+      flush_later_(dispatcher, [](evutil_socket_t, short, void* arg) { static_cast<ServerConnection*>(arg)->flushNow(); },
+                   this),
+      resume_later_(dispatcher,
+                    [](evutil_socket_t, short, void* arg) { static_cast<ServerConnection*>(arg)->resumeStreams(); }, this),
+      read_later_(dispatcher, [](evutil_socket_t, short, void* arg) { static_cast<ServerConnection*>(arg)->onRead(); },
+                  this) {
+  GW_INC(http2_cx_total);
+  const config::Http2& h2 = settings.http2;
+  nghttp2_option* opt;
+  nghttp2_option_new(&opt);
+  nghttp2_option_set_no_auto_window_update(opt, 1);
+  nghttp2_option_set_max_send_header_block_length(opt, 256 * 1024);
+  nghttp2_option_set_stream_reset_rate_limit(opt, h2.reset_burst, h2.reset_rate);
+  nghttp2_option_set_max_continuations(opt, h2.max_continuations);
+  nghttp2_option_set_max_settings(opt, h2.max_settings);
+  nghttp2_option_set_max_outbound_ack(opt, h2.max_outbound_acks);
+  nghttp2_session_server_new2(&session_, sessionCallbacks(), this, opt);
+  nghttp2_option_del(opt);
+
+  nghttp2_settings_entry iv[] = {
+      {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, h2.max_concurrent_streams},
+      {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, h2.initial_stream_window},
+      {NGHTTP2_SETTINGS_MAX_FRAME_SIZE, h2.max_frame_size},
+      {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, static_cast<uint32_t>(h2.max_header_list_bytes)},
+      {NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES, 1},
+  };
+  nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, iv, sizeof(iv) / sizeof(iv[0]));
+  if (h2.initial_connection_window > NGHTTP2_INITIAL_CONNECTION_WINDOW_SIZE) {
+    nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0,
+                                          static_cast<int32_t>(h2.initial_connection_window));
+  }
+
+  bufferevent_set_max_single_write(bev_, settings.limits.buffer_bytes);
+  bufferevent_setcb(bev_, &ServerConnection::onReadCb, &ServerConnection::onWriteCb, &ServerConnection::onEventCb,
+                    this);
+  bufferevent_setwatermark(bev_, EV_READ, 0, kReadChunk);
+  bufferevent_setwatermark(bev_, EV_WRITE, kOutputHigh / 4, 0);
+  timeval send_timeout{static_cast<time_t>(settings.timeouts.send.count() / 1000),
+                       static_cast<suseconds_t>((settings.timeouts.send.count() % 1000) * 1000)};
+  bufferevent_set_timeouts(bev_, nullptr, &send_timeout);
+  bufferevent_enable(bev_, EV_READ);
+  armTimer();
+  if (evbuffer_get_length(bufferevent_get_input(bev_)) > 0) read_later_.activate();
+  scheduleFlush();  // our SETTINGS
+}
+
+ServerConnection::~ServerConnection() {
+  closed_ = true;
+  for (auto& [id, s] : streams_) {
+    if (s->decoder) {
+      s->decoder->onResetStream();
+      s->decoder.reset();
+    }
+  }
+  streams_.clear();
+  if (session_) nghttp2_session_del(session_);
+  if (bev_) bufferevent_free(bev_);
+}
+
+void ServerConnection::onReadCb(bufferevent*, void* arg) { static_cast<ServerConnection*>(arg)->onRead(); }
+void ServerConnection::onWriteCb(bufferevent*, void* arg) { static_cast<ServerConnection*>(arg)->onWrite(); }
+void ServerConnection::onEventCb(bufferevent*, short what, void* arg) {
+  static_cast<ServerConnection*>(arg)->onEvent(what);
+}
+
+// ---------------------------------------------------------------------------------------------
+// I/O
+
+void ServerConnection::onRead() {
+  if (closed_) return;
+  evbuffer* in = bufferevent_get_input(bev_);
+  if (terminating_) {
+    evbuffer_drain(in, evbuffer_get_length(in));
+    return;
+  }
+  if (direct_io_ && evbuffer_get_length(in) >= 4096) topUpInput(bev_, kReadChunk);
+  in_recv_ = true;
+  while (!closed_ && !terminating_ && !term_submitted_ && evbuffer_get_length(in) > 0) {
+    evbuffer_iovec v;
+    if (evbuffer_peek(in, -1, nullptr, &v, 1) < 1) break;
+    ssize_t n = nghttp2_session_mem_recv(session_, static_cast<const uint8_t*>(v.iov_base), v.iov_len);
+    if (n < 0) {
+      in_recv_ = false;
+      fatal(static_cast<int>(n));
+      return;
+    }
+    evbuffer_drain(in, static_cast<size_t>(n));
+  }
+  in_recv_ = false;
+  if (!closed_) flushNow();
+}
+
+void ServerConnection::scheduleFlush() {
+  if (!closed_ && !in_recv_) flush_later_.activate();
+}
+
+void ServerConnection::flushNow() {
+  if (closed_) return;
+  evbuffer* out = bufferevent_get_output(bev_);
+  for (int round = 0; round < 64; ++round) {
+    while (!terminating_ && evbuffer_get_length(out) < kOutputHigh) {
+      const uint8_t* data;
+      ssize_t n = nghttp2_session_mem_send(session_, &data);
+      if (n < 0) {
+        GW_LOG(Info, "c%llu: h2 send failed: %s", static_cast<unsigned long long>(info_.id),
+               nghttp2_strerror(static_cast<int>(n)));
+        closeNow();
+        return;
+      }
+      if (n == 0) break;
+      evbuffer_add(out, data, static_cast<size_t>(n));
+    }
+    if (closed_) return;
+    if (!direct_io_) {
+      if (evbuffer_get_length(out) > 0) bufferevent_enable(bev_, EV_WRITE);  // TLS: libevent's filter writes
+      break;
+    }
+    if (!writeThrough(bev_)) break;  // the kernel pushed back: EV_WRITE is on, onWrite continues
+    if (terminating_ || !nghttp2_session_want_write(session_)) break;
+  }
+  maybeClose();
+}
+
+void ServerConnection::onWrite() {
+  if (closed_) return;
+  evbuffer* out = bufferevent_get_output(bev_);
+  if (evbuffer_get_length(out) == 0) bufferevent_disable(bev_, EV_WRITE);
+  flushNow();
+}
+
+void ServerConnection::maybeClose() {
+  if (closed_ || lingering_) return;
+  evbuffer* out = bufferevent_get_output(bev_);
+  if (evbuffer_get_length(out) > 0) return;
+  if (terminating_ || (!nghttp2_session_want_read(session_) && !nghttp2_session_want_write(session_))) {
+    startLingeringClose();
+  }
+}
+
+void ServerConnection::startLingeringClose() {
+  // Closing with unread input makes the kernel send RST, and a client still writing (a flood)
+  // would lose our GOAWAY with it: half-close and discard what still comes for a moment.
+  lingering_ = true;
+  terminating_ = true;
+  shutdown(bufferevent_getfd(bev_), SHUT_WR);
+  evbuffer* in = bufferevent_get_input(bev_);
+  evbuffer_drain(in, evbuffer_get_length(in));
+  bufferevent_setwatermark(bev_, EV_READ, 0, 0);
+  bufferevent_enable(bev_, EV_READ);
+  timer_.enable(Millis(1000));
+}
+
+void ServerConnection::onEvent(short what) {
+  if (closed_) return;
+  if (what & BEV_EVENT_TIMEOUT) {
+    GW_INC(downstream_cx_timeout);
+    limitHit(kLimitStall, "send timeout: the client stopped reading");
+    closeNow();
+    return;
+  }
+  if (what & BEV_EVENT_ERROR) {
+    int err = EVUTIL_SOCKET_ERROR();
+    if (err == ECONNRESET || err == EPIPE) {
+      GW_INC(downstream_cx_reset);
+      GW_LOG(Debug, "c%llu: client reset (%s)", static_cast<unsigned long long>(info_.id), strerror(err));
+    } else {
+      GW_LOG(Info, "c%llu: socket error: %s", static_cast<unsigned long long>(info_.id), strerror(err));
+    }
+    closeNow();
+    return;
+  }
+  if (what & BEV_EVENT_EOF) {
+    if (!streams_.empty()) GW_INC(downstream_cx_reset);
+    closeNow();
+  }
+}
+
+void ServerConnection::fatal(int lib_error) {
+  // The session cannot be used any more: write GOAWAY ourselves, dropping whatever nghttp2 had
+  // queued (e.g. a flood of ACKs), and close once it is out.
+  uint32_t code = NGHTTP2_PROTOCOL_ERROR;
+  switch (lib_error) {
+    case NGHTTP2_ERR_FLOODED:
+      code = NGHTTP2_ENHANCE_YOUR_CALM;
+      limitHit(kLimitFlood, "PING/SETTINGS flood (max_outbound_acks)");
+      break;
+    case NGHTTP2_ERR_TOO_MANY_CONTINUATIONS:
+      code = NGHTTP2_ENHANCE_YOUR_CALM;
+      limitHit(kLimitContinuations, "CONTINUATION flood (max_continuations)");
+      break;
+    case NGHTTP2_ERR_TOO_MANY_SETTINGS:
+      code = NGHTTP2_ENHANCE_YOUR_CALM;
+      limitHit(kLimitSettings, "too many SETTINGS entries (max_settings)");
+      break;
+    case NGHTTP2_ERR_BAD_CLIENT_MAGIC:
+      GW_LOG(Info, "c%llu: %s: bad HTTP/2 connection preface", static_cast<unsigned long long>(info_.id),
+             info_.peer.str().c_str());
+      break;
+    default:
+      GW_LOG(Info, "c%llu: %s: HTTP/2 session error: %s", static_cast<unsigned long long>(info_.id),
+             info_.peer.str().c_str(), nghttp2_strerror(lib_error));
+      break;
+  }
+  GW_INC(http2_goaway_sent);
+  uint8_t frame[17] = {0, 0, 8, NGHTTP2_GOAWAY, 0, 0, 0, 0, 0};
+  uint32_t last = htonl(static_cast<uint32_t>(nghttp2_session_get_last_proc_stream_id(session_)));
+  uint32_t err = htonl(code);
+  memcpy(frame + 9, &last, 4);
+  memcpy(frame + 13, &err, 4);
+  evbuffer* out = bufferevent_get_output(bev_);
+  evbuffer_add(out, frame, sizeof(frame));
+  terminating_ = true;
+  timer_.enable(Millis(2000));  // a client that never reads does not keep us
+  flushNow();
+}
+
+void ServerConnection::terminate(uint32_t error_code, const char* why) {
+  if (closed_ || terminating_ || term_submitted_) return;
+  GW_LOG(Info, "c%llu: %s: GOAWAY %s (%s)", static_cast<unsigned long long>(info_.id), info_.peer.str().c_str(),
+         errorName(error_code), why);
+  our_goaway_ = true;
+  term_submitted_ = true;
+  nghttp2_session_terminate_session(session_, error_code);
+  timer_.enable(Millis(2000));  // a client that does not read cannot keep us
+  // nghttp2 stops reading and writing once the GOAWAY is out, and maybeClose closes. Never send
+  // from inside nghttp2_session_mem_recv's callbacks: onRead flushes when it returns.
+  if (!in_recv_) flushNow();
+}
+
+void ServerConnection::closeNow() {
+  if (closed_) return;
+  closed_ = true;
+  timer_.disable();
+  drain_timer_.disable();
+  for (auto& [id, s] : streams_) {
+    if (s->decoder) {
+      s->decoder->onResetStream();
+      dispatcher_.deferredDelete(std::move(s->decoder));
+    }
+  }
+  bufferevent_free(bev_);
+  bev_ = nullptr;
+  owner_.onConnectionClosed(*this);
+}
+
+void ServerConnection::startDrain() {
+  if (closed_ || draining_) return;
+  draining_ = true;
+  if (terminating_) return;
+  // Step one: "stop opening streams soon" (last-stream-id 2^31-1); requests already on the wire
+  // are still served. Step two, a moment later, names the real last stream.
+  nghttp2_submit_shutdown_notice(session_);
+  drain_timer_.enable(settings_.http2.drain_notice);
+  flushNow();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timers, limits
+
+void ServerConnection::armTimer() {
+  if (closed_ || terminating_ || term_submitted_) return;
+  if (streams_.empty()) {
+    timer_.enable(settings_.http2.idle_timeout);
+  } else {
+    data_sent_at_check_ = data_sent_;
+    timer_.enable(settings_.timeouts.send);
+  }
+}
+
+void ServerConnection::onTimer() {
+  if (closed_) return;
+  if (terminating_ || term_submitted_) {
+    closeNow();
+    return;
+  }
+  if (streams_.empty()) {
+    GW_INC(http2_idle_timeout);
+    GW_LOG(Debug, "c%llu: h2 idle timeout", static_cast<unsigned long long>(info_.id));
+    terminate(NGHTTP2_NO_ERROR, "idle timeout");
+    return;
+  }
+  // A response waits in our buffers and no DATA went out for a whole period: the client keeps
+  // its window closed or does not read. Requests still waiting for their upstream are fine.
+  bool waiting = false;
+  for (auto& [id, s] : streams_) {
+    if (evbuffer_get_length(s->resp_body) > 0) waiting = true;
+  }
+  if (waiting && data_sent_ == data_sent_at_check_) {
+    GW_INC(downstream_cx_timeout);
+    limitHit(kLimitStall, "stall timeout: a response is blocked by the client (window closed or not reading)");
+    terminate(NGHTTP2_NO_ERROR, "stall timeout");
+    if (!closed_) closeNow();
+    return;
+  }
+  armTimer();
+}
+
+void ServerConnection::limitHit(Limit which, const char* what) {
+  switch (which) {
+    case kLimitStreams: GW_INC(http2_limit_streams); break;
+    case kLimitHeaderList: GW_INC(http2_limit_header_list); break;
+    case kLimitFlood: GW_INC(http2_limit_flood); break;
+    case kLimitContinuations: GW_INC(http2_limit_continuations); break;
+    case kLimitSettings: GW_INC(http2_limit_settings); break;
+    case kLimitResetRate: GW_INC(http2_limit_reset_rate); break;
+    case kLimitGlitches: GW_INC(http2_glitch_close); break;
+    case kLimitIdle: GW_INC(http2_idle_timeout); break;
+    case kLimitStall: GW_INC(http2_stall_timeout); break;
+  }
+  if (limits_logged_ & which) return;  // once per connection
+  limits_logged_ |= which;
+  GW_LOG(Notice, "c%llu: %s: h2 limit: %s", static_cast<unsigned long long>(info_.id), info_.peer.str().c_str(), what);
+}
+
+void ServerConnection::glitch(const char* what) {
+  ++glitches_;
+  GW_LOG(Debug, "c%llu: h2 glitch %u: %s", static_cast<unsigned long long>(info_.id), glitches_, what);
+  if (glitches_ > settings_.http2.max_glitches && !terminating_) {
+    limitHit(kLimitGlitches, "too many protocol errors (max_glitches)");
+    terminate(NGHTTP2_ENHANCE_YOUR_CALM, "max_glitches");
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// nghttp2 callbacks: request side
+
+int ServerConnection::onBeginHeaders(const nghttp2_frame* frame) {
+  if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
+  const int32_t id = frame->hd.stream_id;
+  auto s = std::make_unique<Stream>(*this, id);
+  nghttp2_session_set_stream_user_data(session_, id, s.get());
+  const bool first = streams_.empty();
+  streams_.emplace(id, std::move(s));
+  if (first) armTimer();
+  return 0;
+}
+
+int ServerConnection::onHeader(const nghttp2_frame* frame, nghttp2_rcbuf* name_buf, nghttp2_rcbuf* value_buf) {
+  if (frame->hd.type != NGHTTP2_HEADERS) return 0;
+  auto* s = static_cast<Stream*>(nghttp2_session_get_stream_user_data(session_, frame->hd.stream_id));
+  if (!s || s->rst) return 0;
+  std::string_view name = view(name_buf);
+  std::string_view value = view(value_buf);
+  // Checked here, before anything is stored: an HPACK-amplified block (a few bytes of indexes
+  // naming a large table entry many times) costs no memory beyond this limit.
+  s->header_bytes += name.size() + value.size() + 32;
+  if (++s->header_fields > settings_.http2.max_header_fields || s->header_bytes > settings_.http2.max_header_list_bytes) {
+    s->header_overflow = true;
+    return 0;
+  }
+  if (s->header_overflow || s->bad_request) return 0;
+  if (frame->headers.cat != NGHTTP2_HCAT_REQUEST) {  // trailer section
+    if (!name.empty() && name[0] != ':') {
+      if (!s->req_trailers) s->req_trailers.emplace();
+      s->req_trailers->add(name, value);
+    }
+    return 0;
+  }
+  http::RequestHead& h = *s->head;
+  if (!name.empty() && name[0] == ':') {
+    // nghttp2's HTTP messaging already refused unknown, duplicate, empty or misplaced ones.
+    if (name == ":method") {
+      h.method = value;
+    } else if (name == ":path") {
+      if (value.size() > settings_.limits.max_uri_bytes) {
+        s->bad_request = true;
+        s->bad_status = 414;
+        s->bad_code = "uri_too_long";
+        s->bad_detail = "the request-target exceeds " + std::to_string(settings_.limits.max_uri_bytes) + " bytes";
+        return 0;
+      }
+      size_t q = value.find('?');
+      h.path = value.substr(0, q);
+      if (q != std::string_view::npos) h.query = value.substr(q + 1);
+      if (value.find('#') != std::string_view::npos) {
+        s->bad_request = true;
+        s->bad_code = "invalid_request_target";
+        s->bad_detail = "a request-target never carries a fragment";
+      }
+    } else if (name == ":authority") {
+      h.authority = value;
+    } else if (name == ":scheme") {
+      h.scheme = value;
+    }
+    return 0;
+  }
+  if (name == "cookie") {  // RFC 9113 §8.2.3: crumbs are joined with "; " for HTTP/1.1
+    if (!s->cookie.empty()) s->cookie += "; ";
+    s->cookie += value;
+    return 0;
+  }
+  if (name == "host") {
+    if (h.headers.count("host") > 0) {
+      s->bad_request = true;
+      s->bad_code = "duplicate_host";
+      s->bad_detail = "more than one Host header";
+      return 0;
+    }
+  }
+  h.headers.add(name, value);
+  return 0;
+}
+
+int ServerConnection::onInvalidHeader(const nghttp2_frame* frame) {
+  // A field nghttp2 would otherwise drop silently (bad characters, uppercase): RFC 9113 §8.2.1
+  // makes the request malformed, so the stream is reset.
+  if (frame->hd.type != NGHTTP2_HEADERS) return 0;
+  auto* s = static_cast<Stream*>(nghttp2_session_get_stream_user_data(session_, frame->hd.stream_id));
+  if (s && !s->rst) {
+    glitch("invalid header field");
+    resetStreamWith(*s, NGHTTP2_PROTOCOL_ERROR);
+  }
+  return 0;
+}
+
+int ServerConnection::onFrameRecv(const nghttp2_frame* frame) {
+  switch (frame->hd.type) {
+    case NGHTTP2_RST_STREAM:
+      ++rst_received_;
+      return 0;
+    case NGHTTP2_HEADERS: {
+      auto* s = static_cast<Stream*>(nghttp2_session_get_stream_user_data(session_, frame->hd.stream_id));
+      if (!s || s->rst) return 0;
+      const bool end = frame->hd.flags & NGHTTP2_FLAG_END_STREAM;
+      if (frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
+        if (end) s->remote_end = true;
+        startStream(*s, end);
+        return 0;
+      }
+      // Trailers (nghttp2 made sure they end the stream).
+      if (s->header_overflow) {
+        limitHit(kLimitHeaderList, "request trailers over max_header_list_bytes / max_header_fields");
+        glitch("trailers too large");
+        resetStreamWith(*s, NGHTTP2_PROTOCOL_ERROR);
+        return 0;
+      }
+      s->remote_end = true;
+      deliverBody(*s);
+      return 0;
+    }
+    case NGHTTP2_DATA: {
+      auto* s = static_cast<Stream*>(nghttp2_session_get_stream_user_data(session_, frame->hd.stream_id));
+      if (!s || s->rst) return 0;
+      if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) s->remote_end = true;
+      deliverBody(*s);
+      return 0;
+    }
+    default:
+      return 0;
+  }
+}
+
+int ServerConnection::onInvalidFrameRecv(const nghttp2_frame* frame, int lib_error_code) {
+  if (frame->hd.type == NGHTTP2_HEADERS && (lib_error_code == NGHTTP2_ERR_REFUSED_STREAM ||
+                                            streams_.size() >= settings_.http2.max_concurrent_streams)) {
+    limitHit(kLimitStreams, "stream refused: max_concurrent_streams");
+  }
+  GW_LOG(Debug, "c%llu: h2 invalid frame type %d on stream %d: %s", static_cast<unsigned long long>(info_.id),
+         frame->hd.type, frame->hd.stream_id, nghttp2_strerror(lib_error_code));
+  glitch("invalid frame");
+  return 0;
+}
+
+int ServerConnection::onDataChunkRecv(int32_t stream_id, const uint8_t* data, size_t len) {
+  // The connection window reopens at once (the bytes are in our buffer now); the stream window
+  // only when the stream takes them (deliverBody).
+  nghttp2_session_consume_connection(session_, len);
+  auto* s = static_cast<Stream*>(nghttp2_session_get_stream_user_data(session_, stream_id));
+  if (!s || s->rst || s->decoder_done || s->header_overflow || s->bad_request) {
+    nghttp2_session_consume_stream(session_, stream_id, len);
+    return 0;
+  }
+  s->req_bytes += len;
+  if (s->req_bytes > settings_.limits.max_body_bytes) {
+    nghttp2_session_consume_stream(session_, stream_id, len);
+    localError(*s, 413, "body_too_large",
+               "the body exceeds " + std::to_string(settings_.limits.max_body_bytes) + " bytes");
+    return 0;
+  }
+  evbuffer_add(s->reqBody(), data, len);
+  return 0;
+}
+
+void ServerConnection::startStream(Stream& s, bool end_stream) {
+  if (s.header_overflow) {
+    limitHit(kLimitHeaderList, "header list over max_header_list_bytes / max_header_fields");
+    glitch("header list too large");
+    localError(s, 431, "header_section_too_large",
+               "the header list exceeds " + std::to_string(settings_.http2.max_header_list_bytes) + " bytes or " +
+                   std::to_string(settings_.http2.max_header_fields) + " fields");
+    return;
+  }
+  if (s.bad_request) {
+    glitch(s.bad_code);
+    localError(s, s.bad_status, s.bad_code, s.bad_detail);
+    return;
+  }
+  http::RequestHead& h = *s.head;
+  if (!s.cookie.empty()) h.headers.add("cookie", s.cookie);
+  if (h.method == "CONNECT") {
+    localError(s, 501, "method_not_supported", "CONNECT is not supported");
+    return;
+  }
+  // :authority is the Host (RFC 9113 §8.3.1); a Host field naming something else is malformed.
+  const std::string* host = h.headers.get("host");
+  if (h.authority.empty() && host) h.authority = *host;
+  if (h.authority.empty()) {
+    glitch("no authority");
+    localError(s, 400, "missing_host", "the request has neither :authority nor Host");
+    return;
+  }
+  if (host && *host != h.authority) {
+    glitch("host mismatch");
+    localError(s, 400, "invalid_host", "the Host header differs from :authority");
+    return;
+  }
+  if (!validAuthority(h.authority)) {
+    glitch("bad authority");
+    localError(s, 400, "invalid_host", "the authority is not valid");
+    return;
+  }
+  if (!host) h.headers.add("host", h.authority);
+  if (h.path == "*" ? h.method != "OPTIONS" : (h.path.empty() || h.path[0] != '/')) {
+    localError(s, 400, "invalid_request_target", "the request-target must start with '/'");
+    return;
+  }
+  if (const std::string* cl = h.headers.get("content-length")) {  // nghttp2 checked it is one number
+    auto n = parseUint(*cl);
+    if (!n) {
+      localError(s, 400, "invalid_content_length", "Content-Length is not a number");
+      return;
+    }
+    h.content_length = *n;
+    if (*n > settings_.limits.max_body_bytes) {
+      localError(s, 413, "body_too_large",
+                 "the body exceeds " + std::to_string(settings_.limits.max_body_bytes) + " bytes");
+      return;
+    }
+  } else if (end_stream) {
+    h.content_length = 0;
+  }
+  if (const std::string* expect = h.headers.get("expect")) {
+    if (!iequals(trim(*expect), "100-continue")) {
+      localError(s, 417, "expectation_failed", "only 100-continue is supported in Expect");
+      return;
+    }
+    h.expect_continue = true;
+    h.headers.remove("expect");
+  }
+  s.head_request = h.method == "HEAD";
+  GW_INC(downstream_rq_total);
+  s.decoder = callbacks_.newStream(s, info_);
+  if (end_stream) s.end_delivered = true;
+  http::RequestDecoder* d = s.decoder.get();
+  d->decodeHeaders(std::move(s.head), end_stream);
+}
+
+void ServerConnection::deliverBody(Stream& s) {
+  if (closed_ || s.rst) return;
+  if (!s.decoder) {
+    // Not started yet (refused) or already answered: the body is dropped.
+    size_t n = s.req_body ? evbuffer_get_length(s.req_body) : 0;
+    if (n > 0) {
+      evbuffer_drain(s.req_body, n);
+      nghttp2_session_consume_stream(session_, s.id, n);
+    }
+    return;
+  }
+  if (s.read_disabled || s.end_delivered) return;
+  const size_t n = s.req_body ? evbuffer_get_length(s.req_body) : 0;
+  const bool trailers = s.req_trailers.has_value();
+  const bool end = s.remote_end && !trailers;
+  if (n > 0 || end) {
+    if (end) s.end_delivered = true;
+    s.decoder->decodeData(s.reqBody(), end);  // moved on toward the upstream (or buffered, bounded)
+    if (n > 0) nghttp2_session_consume_stream(session_, s.id, n);
+    scheduleFlush();  // WINDOW_UPDATE
+  }
+  if (s.remote_end && trailers && !s.end_delivered && s.decoder && !s.read_disabled) {
+    s.end_delivered = true;
+    s.decoder->decodeTrailers(std::move(*s.req_trailers));
+    s.req_trailers.reset();
+  }
+}
+
+void ServerConnection::scheduleResume(Stream& s) {
+  if (closed_ || s.resume_queued) return;
+  s.resume_queued = true;
+  to_resume_.push_back(s.id);
+  resume_later_.activate();
+}
+
+void ServerConnection::resumeStreams() {
+  auto ids = std::move(to_resume_);
+  to_resume_.clear();
+  for (int32_t id : ids) {
+    if (closed_) return;
+    auto it = streams_.find(id);
+    if (it == streams_.end()) continue;
+    it->second->resume_queued = false;
+    deliverBody(*it->second);
+  }
+  flushNow();
+}
+
+void ServerConnection::localError(Stream& s, int status, const char* code, const std::string& detail) {
+  if (closed_ || s.rst) return;
+  GW_INC(downstream_rq_protocol_error);
+  if (s.decoder) {
+    http::StreamInfo& si = s.decoder->streamInfo();
+    if (!s.resp_started) si.status = status;
+    si.details = code;
+    s.decoder->onResetStream();
+    releaseDecoder(s);
+  } else if (!s.decoder_done) {
+    http::StreamInfo si;
+    si.peer = info_.peer;
+    si.peer_ip = info_.peer_ip;
+    si.client_address = info_.peer_ip;
+    si.local_port = info_.local_port;
+    si.tls = info_.tls;
+    si.protocol = "HTTP/2.0";
+    if (s.head) {
+      si.method = s.head->method;
+      si.target = s.head->target().substr(0, 1024);
+      si.host = s.head->authority.substr(0, 255);
+    }
+    si.status = status;
+    si.details = code;
+    callbacks_.onProtocolError(si);
+  }
+  s.decoder_done = true;
+  GW_LOG(Info, "c%llu: %s stream %d: %d %s (%s)", static_cast<unsigned long long>(info_.id), info_.peer.str().c_str(),
+         s.id, status, code, detail.c_str());
+  if (s.resp_started) {
+    resetStreamWith(s, NGHTTP2_INTERNAL_ERROR);
+    return;
+  }
+  const std::string body = http::problemJson(status, code, detail, "");
+  http::ResponseHead head;
+  head.status = status;
+  head.headers.add("content-type", http::kProblemContentType);
+  head.headers.add("cache-control", "no-store");
+  head.content_length = body.size();
+  submitResponse(s, head, false);
+  evbuffer_add(s.resp_body, body.data(), body.size());
+  s.resp_end = true;
+  if (s.deferred) {
+    s.deferred = false;
+    nghttp2_session_resume_data(session_, s.id);
+  }
+  scheduleFlush();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Response side
+
+void ServerConnection::submitResponse(Stream& s, const http::ResponseHead& head, bool end_stream) {
+  s.resp_started = true;
+  const int status = head.status;
+  s.no_body = end_stream || s.head_request || status == 204 || status == 304;
+  thread_local std::vector<nghttp2_nv> nva;
+  thread_local std::vector<std::string> names;  // lower-cased copies (nghttp2 copies nva at submit)
+  nva.clear();
+  names.clear();
+  names.reserve(head.headers.size());  // never grows below: the views into it stay valid
+  const int st = status >= 100 && status <= 999 ? status : 500;
+  const char status_buf[3] = {static_cast<char>('0' + st / 100), static_cast<char>('0' + st / 10 % 10),
+                              static_cast<char>('0' + st % 10)};
+  auto add = [&](std::string_view n, std::string_view v, uint8_t flags = NGHTTP2_NV_FLAG_NONE) {
+    nva.push_back({(uint8_t*)n.data(), (uint8_t*)v.data(), n.size(), v.size(), flags});
+  };
+  add(":status", std::string_view(status_buf, 3));
+  bool has_date = false;
+  for (const auto& f : head.headers.fields()) {
+    std::string_view n = f.name;
+    if (std::any_of(n.begin(), n.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
+      names.push_back(toLower(f.name));  // HTTP/2 field names are lower case
+      n = names.back();
+    }
+    if (n.empty() || n[0] == ':' || connectionSpecific(n) || n == "content-length") continue;
+    has_date = has_date || n == "date";
+    // A value unique to each response (the request id) would only churn the HPACK dynamic table.
+    add(n, f.value, n == "x-request-id" ? NGHTTP2_NV_FLAG_NO_INDEX : NGHTTP2_NV_FLAG_NONE);
+  }
+  std::string length;
+  if (head.content_length && status != 204 && status >= 200) {
+    length = std::to_string(*head.content_length);
+    add("content-length", length);
+  }
+  if (!has_date) add("date", httpDate());  // nghttp2 copies the fields at submit
+  int rv;
+  if (s.no_body) {
+    rv = nghttp2_submit_response(session_, s.id, nva.data(), nva.size(), nullptr);
+  } else {
+    nghttp2_data_provider prd;
+    prd.source.ptr = &s;
+    prd.read_callback = onReadDataCb;
+    rv = nghttp2_submit_response(session_, s.id, nva.data(), nva.size(), &prd);
+  }
+  if (rv != 0) {
+    GW_LOG(Info, "c%llu: stream %d: cannot submit response: %s", static_cast<unsigned long long>(info_.id), s.id,
+           nghttp2_strerror(rv));
+  }
+  scheduleFlush();
+}
+
+ssize_t ServerConnection::onReadData(Stream& s, size_t length, uint32_t* data_flags) {
+  const size_t avail = evbuffer_get_length(s.resp_body);
+  const size_t n = std::min(length, avail);
+  if (n == 0 && !s.resp_end) {
+    s.deferred = true;
+    return NGHTTP2_ERR_DEFERRED;
+  }
+  *data_flags |= NGHTTP2_DATA_FLAG_NO_COPY;
+  if (s.resp_end && n == avail) {
+    *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+    if (s.resp_trailers && !s.resp_trailers->empty()) {
+      std::vector<nghttp2_nv> nva;
+      for (const auto& f : s.resp_trailers->fields()) {
+        nva.push_back({(uint8_t*)f.name.data(), (uint8_t*)f.value.data(), f.name.size(), f.value.size(),
+                       NGHTTP2_NV_FLAG_NONE});
+      }
+      if (nghttp2_submit_trailer(session_, s.id, nva.data(), nva.size()) == 0) {
+        *data_flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+      }
+    }
+  }
+  return static_cast<ssize_t>(n);
+}
+
+int ServerConnection::onSendData(Stream& s, const uint8_t* framehd, size_t length) {
+  evbuffer* out = bufferevent_get_output(bev_);
+  evbuffer_add(out, framehd, 9);
+  if (length > 4096) {
+    evbuffer_remove_buffer(s.resp_body, out, length);  // moves whole chains, no copy
+  } else if (length > 0) {
+    // Small payloads are copied next to their frame header instead: one chain for many small
+    // frames means one writev entry (one TLS record under TLS) instead of two per frame.
+    unsigned char small[4096];
+    evbuffer_remove(s.resp_body, small, length);
+    evbuffer_add(out, small, length);
+  }
+  data_sent_ += length;
+  if (s.above_high && evbuffer_get_length(s.resp_body) <= settings_.limits.buffer_bytes / 4) {
+    s.above_high = false;
+    if (s.decoder) s.decoder->onBelowWriteLowWatermark();
+  }
+  return 0;
+}
+
+int ServerConnection::onFrameSend(const nghttp2_frame* frame) {
+  switch (frame->hd.type) {
+    case NGHTTP2_DATA:
+    case NGHTTP2_HEADERS: {
+      if (!(frame->hd.flags & NGHTTP2_FLAG_END_STREAM)) return 0;
+      auto* s = static_cast<Stream*>(nghttp2_session_get_stream_user_data(session_, frame->hd.stream_id));
+      // The response is complete but the request is not: stop the client sending the rest
+      // (RFC 9113 §8.1).
+      if (s && !s->remote_end && !s->rst) {
+        s->rst = true;
+        nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_NO_ERROR);
+      }
+      return 0;
+    }
+    case NGHTTP2_RST_STREAM:
+      if (frame->rst_stream.error_code != NGHTTP2_NO_ERROR) GW_INC(http2_rst_sent);
+      return 0;
+    case NGHTTP2_GOAWAY: {
+      const uint32_t code = frame->goaway.error_code;
+      if (code == NGHTTP2_NO_ERROR) return 0;
+      GW_INC(http2_goaway_sent);
+      if (!our_goaway_) {
+        // nghttp2 ended the session on its own: attribute it to the limit that fired.
+        if (code == NGHTTP2_INTERNAL_ERROR && rst_received_ >= settings_.http2.reset_burst) {
+          limitHit(kLimitResetRate, "stream reset rate limit (Rapid Reset)");
+        } else if (code == NGHTTP2_ENHANCE_YOUR_CALM) {
+          limitHit(kLimitSettings, "too many SETTINGS entries or flood (max_settings)");
+        } else {
+          GW_LOG(Info, "c%llu: %s: GOAWAY %s", static_cast<unsigned long long>(info_.id), info_.peer.str().c_str(),
+                 errorName(code));
+        }
+      }
+      return 0;
+    }
+    default:
+      return 0;
+  }
+}
+
+void ServerConnection::resetStreamWith(Stream& s, uint32_t error_code) {
+  if (s.rst) return;
+  s.rst = true;
+  nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, s.id, error_code);
+  scheduleFlush();
+}
+
+void ServerConnection::releaseDecoder(Stream& s) {
+  s.decoder_done = true;
+  if (s.decoder) dispatcher_.deferredDelete(std::move(s.decoder));
+}
+
+int ServerConnection::onStreamClose(int32_t stream_id, uint32_t error_code) {
+  auto it = streams_.find(stream_id);
+  if (it == streams_.end()) return 0;
+  std::unique_ptr<Stream> s = std::move(it->second);
+  streams_.erase(it);
+  if (s->decoder) {
+    // Closed before the response completed (client reset, or our own reset).
+    if (error_code != NGHTTP2_NO_ERROR) GW_LOG(Debug, "c%llu: stream %d reset: %s",
+                                                static_cast<unsigned long long>(info_.id), stream_id,
+                                                errorName(error_code));
+    s->decoder->onResetStream();
+    dispatcher_.deferredDelete(std::move(s->decoder));
+  }
+  nghttp2_session_set_stream_user_data(session_, stream_id, nullptr);
+  dispatcher_.deferredDelete(std::move(s));
+  if (streams_.empty()) armTimer();
+  return 0;
+}
+
+}  // namespace gw::http2

@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# HTTP/2 reverse-proxy benchmark: gatewayd vs nghttpx (Debian's nghttp2-proxy), same machine,
+# same run, same backend, one worker each.
+#
+# Usage (from the repo root):   bash tests/load/h2.sh [--quick]
+#   env GATEWAYD   path to gatewayd (default: build/release/gateway/gatewayd, then build/h-h2-rel)
+#   env KEEP=1     keep the temp dir
+#
+# What it does (loopback only; everything it starts is stopped by the EXIT trap):
+#   * Backend: nginx (1 worker) serving GET /small (13 bytes) and GET /16k.
+#   * Proxies, each with one worker, a cleartext (h2c prior knowledge) and a TLS (ALPN h2)
+#     listener with the same self-signed P-256 certificate, no access log:
+#       gatewayd  (upstream keepalive 512; it also adds X-Forwarded-*, X-Request-Id),
+#       nghttpx   --conf=/dev/null --workers=1 --backend-connections-per-host=512 --add-x-forwarded-for.
+#   * Load: h2load -c 32 -m 10 (320 streams in flight), for each of {h2c, h2 over TLS} x
+#     {/small, /16k}: a short warm-up of each proxy, then gatewayd, nghttpx, gatewayd, nghttpx.
+#     p50/p99 come from h2load --log-file (per-request durations).
+#   * Memory (first, on fresh processes): RSS of each proxy at idle, then with 1,000 idle HTTP/2
+#     connections (h2c, each did one request first); reported per connection.
+set -euo pipefail
+
+QUICK=0
+[[ "${1:-}" == "--quick" ]] && QUICK=1
+DUR=$(( QUICK ? 3 : 6 )); ROUNDS=2; HOLD=1000
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+GW=${GATEWAYD:-}
+for cand in "$ROOT/build/release/gateway/gatewayd" "$ROOT/build/h-h2-rel/gateway/gatewayd"; do
+  [[ -z "$GW" && -x "$cand" ]] && GW=$cand
+done
+[[ -x "$GW" ]] || { echo "h2.sh: gatewayd not found (set GATEWAYD)" >&2; exit 2; }
+for t in nginx nghttpx h2load openssl; do
+  command -v "$t" >/dev/null || [[ -x /usr/sbin/$t ]] || { echo "h2.sh: missing $t (nginx-light, nghttp2-proxy, nghttp2-client, openssl)" >&2; exit 2; }
+done
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+NGHTTPX=$(command -v nghttpx || echo /usr/sbin/nghttpx)
+PY=/usr/bin/python3
+
+W=$(mktemp -d /tmp/gw-h2load.XXXXXX); chmod 755 "$W"
+PIDS=()
+cleanup() {
+  local rc=$?; trap - EXIT
+  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  [[ "${KEEP:-0}" == 1 ]] && echo "kept $W" >&2 || rm -rf "$W"
+  exit "$rc"
+}
+trap cleanup EXIT
+ulimit -n 20000 2>/dev/null || true
+free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_tcp() { for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+rss_kb() { local t=0; for p in "$@"; do t=$(( t + $(awk '/VmRSS/{print $2}' /proc/$p/status) )); done; echo $t; }
+
+# ---------------------------------------------------------------- backend
+mkdir -p "$W/www" "$W/be/logs" "$W/be/tmp"
+printf 'hello, world\n' > "$W/www/small"
+head -c 16384 /dev/zero | tr '\0' 'x' > "$W/www/16k"
+chmod -R a+rX "$W/www"
+BE=$(free_port)
+cat > "$W/be/nginx.conf" <<EOF
+daemon off; worker_processes 1; worker_rlimit_nofile 20000;
+pid $W/be/logs/nginx.pid; error_log $W/be/logs/error.log warn;
+events { worker_connections 8192; }
+http { access_log off; keepalive_requests 1000000; keepalive_timeout 120s;
+  client_body_temp_path $W/be/tmp/body; proxy_temp_path $W/be/tmp/proxy;
+  fastcgi_temp_path $W/be/tmp/fcgi; uwsgi_temp_path $W/be/tmp/uwsgi; scgi_temp_path $W/be/tmp/scgi;
+  server { listen 127.0.0.1:$BE backlog=4096; root $W/www; } }
+EOF
+"$NGINX" -c "$W/be/nginx.conf" -p "$W/be" 2>"$W/be/stderr" & PIDS+=($!)
+wait_tcp "$BE"
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
+  -keyout "$W/key.pem" -out "$W/cert.pem" >/dev/null 2>&1
+
+# ---------------------------------------------------------------- proxies
+GW_C=$(free_port); GW_T=$(free_port); NX_C=$(free_port); NX_T=$(free_port)
+cat > "$W/gw.yaml" <<EOF
+workers: 1
+listeners:
+  - {name: h2c, address: 127.0.0.1, port: $GW_C, backlog: 4096}
+  - name: tls
+    address: 127.0.0.1
+    port: $GW_T
+    backlog: 4096
+    tls:
+      certificates:
+        - {cert: $W/cert.pem, key: $W/key.pem}
+limits: {max_connections: 20000}
+upstreams:
+  - {name: be, servers: ["127.0.0.1:$BE"], keepalive: 512}
+routes:
+  - {prefix: /, upstream: be}
+logs: {access: "off", error: $W/gw.err}
+EOF
+"$GW" -c "$W/gw.yaml" 2>>"$W/gw.err" & GW_PID=$!; PIDS+=($GW_PID)
+"$NGHTTPX" --conf=/dev/null --workers=1 -f"127.0.0.1,$NX_C;no-tls" -f"127.0.0.1,$NX_T" \
+  -b"127.0.0.1,$BE" --backend-connections-per-host=512 --add-x-forwarded-for --backlog=4096 \
+  --errorlog-file="$W/nx.err" "$W/key.pem" "$W/cert.pem" 2>>"$W/nx.err" & NX_PID=$!; PIDS+=($NX_PID)
+for p in $GW_C $GW_T $NX_C $NX_T; do wait_tcp "$p"; done
+sleep 0.5
+nx_pids() { echo $NX_PID $(pgrep -P $NX_PID || true); }
+
+# ---------------------------------------------------------------- memory: 1,000 idle h2c connections, on fresh processes (before any load)
+hold() {  # port -> holds $HOLD h2c connections (one request each) until stdin closes
+  "$PY" - "$1" "$HOLD" <<'PYEOF'
+import socket, sys, hpack
+port, n = int(sys.argv[1]), int(sys.argv[2])
+req = (b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+block = hpack.Encoder().encode([(":method", "GET"), (":scheme", "http"), (":path", "/small"), (":authority", "x")])
+req += len(block).to_bytes(3, "big") + b"\x01\x05\x00\x00\x00\x01" + block
+socks = []
+for i in range(n):
+    s = socket.create_connection(("127.0.0.1", port)); s.sendall(req); socks.append(s)
+for s in socks:
+    s.settimeout(5); got = b""
+    while b"hello" not in got:
+        d = s.recv(65536)
+        if not d: break
+        got += d
+    s.sendall(b"\x00\x00\x00\x04\x01\x00\x00\x00\x00")  # SETTINGS ACK
+print("held", flush=True)
+sys.stdin.read()
+PYEOF
+}
+measure() {  # port, pids...
+  local port=$1; shift
+  local before after
+  before=$(rss_kb "$@")
+  exec {fd}> >(hold "$port" > "$W/hold.out")
+  for _ in $(seq 1 200); do grep -q held "$W/hold.out" 2>/dev/null && break; sleep 0.1; done
+  sleep 1
+  after=$(rss_kb "$@")
+  exec {fd}>&-
+  sleep 1
+  echo "$before $after"
+}
+read -r gb ga < <(measure $GW_C $GW_PID)
+read -r nb na < <(measure $NX_C $(nx_pids))
+
+# ---------------------------------------------------------------- load
+# Prints "req/s p50_ms p99_ms" for one h2load run.
+run() {
+  local url=$1 log=$W/h2load.log
+  rm -f "$log"
+  local out; out=$(h2load -c 32 -m 10 -t 1 -D "$DUR" --warm-up-time=1 --log-file="$log" "$url" 2>&1)
+  local rps; rps=$(echo "$out" | awk '/^finished in/{for(i=1;i<=NF;i++) if($i ~ /req\/s/) {gsub(",","",$(i-1)); print $(i-1)}}')
+  local fails; fails=$(echo "$out" | awk '/^requests:/{print $10+$12}')
+  local lat; lat=$(sort -n -k3 "$log" | awk '{d[NR]=$3} END{printf "%.2f %.2f", d[int(NR*0.5)]/1000, d[int(NR*0.99)]/1000}')
+  echo "$rps $lat $fails"
+}
+declare -A SUM
+echo "# raw runs: proto path proxy req/s p50_ms p99_ms failed"
+for proto in h2c h2; do
+  for path in /small /16k; do
+    if [[ $proto == h2c ]]; then gu="http://127.0.0.1:$GW_C$path"; nu="http://127.0.0.1:$NX_C$path";
+    else gu="https://127.0.0.1:$GW_T$path"; nu="https://127.0.0.1:$NX_T$path"; fi
+    h2load -c 32 -m 10 -D 1 "$gu" >/dev/null 2>&1; h2load -c 32 -m 10 -D 1 "$nu" >/dev/null 2>&1
+    for r in $(seq 1 $ROUNDS); do
+      for px in gatewayd nghttpx; do
+        u=$gu; [[ $px == nghttpx ]] && u=$nu
+        read -r rps p50 p99 failed < <(run "$u")
+        echo "$proto $path $px $rps $p50 $p99 $failed"
+        k="$proto $path $px"
+        SUM[$k]=$(awk -v a="${SUM[$k]:-0 0 0}" -v r="$rps" -v p="$p50" -v q="$p99" \
+          'BEGIN{split(a,x," "); printf "%f %f %f", x[1]+r, x[2]+p, x[3]+q}')
+      done
+    done
+  done
+done
+
+
+echo
+echo "## h2load -c 32 -m 10 -D $DUR (means of $ROUNDS rounds; ratio = gatewayd / nghttpx)"
+echo
+echo "| protocol | path | gatewayd req/s | nghttpx req/s | ratio | gatewayd p50 / p99 ms | nghttpx p50 / p99 ms |"
+echo "| --- | --- | --- | --- | --- | --- | --- |"
+for proto in h2c h2; do for path in /small /16k; do
+  read -r gr gp gq <<<"${SUM[$proto $path gatewayd]}"; read -r nr np nq <<<"${SUM[$proto $path nghttpx]}"
+  awk -v pr="$proto" -v pa="$path" -v gr="$gr" -v gp="$gp" -v gq="$gq" -v nr="$nr" -v np="$np" -v nq="$nq" -v n=$ROUNDS \
+    'BEGIN{printf "| %s | %s | %.0f | %.0f | %.2f× | %.2f / %.2f | %.2f / %.2f |\n", pr, pa, gr/n, nr/n, gr/nr, gp/n, gq/n, np/n, nq/n}'
+done; done
+echo
+echo "## memory, $HOLD idle HTTP/2 (h2c) connections"
+echo
+echo "| proxy | RSS idle (KiB) | RSS with $HOLD conns (KiB) | per connection (KiB) |"
+echo "| --- | --- | --- | --- |"
+awk -v b="$gb" -v a="$ga" -v n=$HOLD 'BEGIN{printf "| gatewayd | %d | %d | %.1f |\n", b, a, (a-b)/n}'
+awk -v b="$nb" -v a="$na" -v n=$HOLD 'BEGIN{printf "| nghttpx (master + worker) | %d | %d | %.1f |\n", b, a, (a-b)/n}'
