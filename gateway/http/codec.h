@@ -73,6 +73,21 @@ struct ConnectionInfo {
   const std::string* tls_subject_header = nullptr;
 };
 
+// A stream's facts about its connection (the client address starts as the TCP peer; the
+// forwarded filter may replace it).
+inline StreamInfo streamInfoFor(const ConnectionInfo& c, const char* protocol) {
+  StreamInfo si;
+  si.peer = c.peer;
+  si.peer_ip = c.peer_ip;
+  si.client_address = c.peer_ip;
+  si.local_port = c.local_port;
+  si.tls = c.tls;
+  si.tls_subject = c.tls_subject;
+  si.tls_subject_header = c.tls_subject_header;
+  si.protocol = protocol;
+  return si;
+}
+
 // One downstream connection, whatever its protocol (HTTP/1.1 or HTTP/2, cleartext or TLS), as its
 // owner (the worker) sees it.
 class DownstreamConnection : public Deletable {

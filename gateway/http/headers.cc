@@ -110,4 +110,24 @@ void removeHopByHop(HeaderMap& headers) {
   });
 }
 
+void removeForbiddenTrailers(HeaderMap& trailers, const std::vector<std::string>& also) {
+  removeHopByHop(trailers);
+  static const char* const kForbidden[] = {
+      "content-length", "content-encoding", "content-type", "content-range", "trailer", "host",
+      "cache-control", "expect", "max-forwards", "pragma", "range", "authorization", "proxy-authorization",
+      "www-authenticate", "proxy-authenticate", "authentication-info", "cookie", "set-cookie", "age", "date",
+      "expires", "location", "retry-after", "vary", "forwarded", "x-real-ip"};
+  trailers.removeIf([&](std::string_view name) {
+    auto prefixed = [&](std::string_view p) { return name.size() >= p.size() && iequals(name.substr(0, p.size()), p); };
+    if (name.empty() || name[0] == ':' || prefixed("if-") || prefixed("x-forwarded-")) return true;
+    for (const char* f : kForbidden) {
+      if (iequals(name, f)) return true;
+    }
+    for (const auto& n : also) {
+      if (iequals(name, n)) return true;
+    }
+    return false;
+  });
+}
+
 }  // namespace gw::http

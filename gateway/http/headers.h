@@ -53,6 +53,11 @@ bool isValidFieldValue(std::string_view value);
 // Removes hop-by-hop fields (RFC 9110 §7.6.1): Connection and every field it names, Keep-Alive,
 // TE, Transfer-Encoding, Upgrade, Proxy-Connection, Trailer. Content-Length is left alone.
 void removeHopByHop(HeaderMap& headers);
+// Trailer fields a proxy must not pass on (RFC 9110 §6.5.1): hop-by-hop fields, message framing,
+// routing, request modifiers, authentication, response control data and forwarding/identity
+// fields, plus `also` (identity headers the gateway sets, e.g. the Digest user header), so a
+// trailer can never smuggle what the header section was checked for.
+void removeForbiddenTrailers(HeaderMap& trailers, const std::vector<std::string>& also = {});
 
 // Calls fn(item) for each element of a comma-separated list, OWS trimmed, empty ones skipped.
 // Returns false as soon as fn does (early exit), true otherwise. No allocation.

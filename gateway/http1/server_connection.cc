@@ -469,12 +469,7 @@ void ServerConnection::sendError(int status, const char* code, const std::string
     s->onResetStream();
     dispatcher_.deferredDelete(std::move(s));
   } else {
-    http::StreamInfo si;
-    si.peer = info_.peer;
-    si.peer_ip = info_.peer_ip;
-    si.client_address = info_.peer_ip;
-    si.local_port = info_.local_port;
-    si.protocol = "HTTP/1.1";
+    http::StreamInfo si = http::streamInfoFor(info_, "HTTP/1.1");
     if (head_ && !head_->method.empty()) si.method = head_->method;
     si.target = url_.substr(0, std::min<size_t>(url_.size(), 1024));
     si.status = status;

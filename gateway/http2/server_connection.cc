@@ -847,13 +847,7 @@ void ServerConnection::localError(Stream& s, int status, const char* code, const
     s.decoder->onResetStream();
     releaseDecoder(s);
   } else if (!s.decoder_done) {
-    http::StreamInfo si;
-    si.peer = info_.peer;
-    si.peer_ip = info_.peer_ip;
-    si.client_address = info_.peer_ip;
-    si.local_port = info_.local_port;
-    si.tls = info_.tls;
-    si.protocol = "HTTP/2.0";
+    http::StreamInfo si = http::streamInfoFor(info_, "HTTP/2.0");
     if (s.head) {
       si.method = s.head->method;
       si.target = s.head->target().substr(0, 1024);

@@ -32,14 +32,7 @@ http::FilterFactoryList buildFilterChain(const config::ConfigConstSharedPtr& cfg
 }
 
 ActiveStream::ActiveStream(WorkerContext& ctx, http::ResponseEncoder& encoder, const http::ConnectionInfo& conn)
-    : ctx_(ctx), encoder_(encoder), pending_body_(evbuffer_new()) {
-  info_.peer = conn.peer;
-  info_.peer_ip = conn.peer_ip;
-  info_.client_address = conn.peer_ip;
-  info_.local_port = conn.local_port;
-  info_.tls = conn.tls;
-  info_.tls_subject = conn.tls_subject;
-  info_.tls_subject_header = conn.tls_subject_header;
+    : ctx_(ctx), encoder_(encoder), info_(http::streamInfoFor(conn, "HTTP/1.1")), pending_body_(evbuffer_new()) {
   filters_.reserve(ctx.filter_factories.size());
   for (const auto& make : ctx.filter_factories) {
     filters_.push_back(make());
@@ -199,7 +192,19 @@ void ActiveStream::decodeData(evbuffer* data, bool end_stream) {
   upstream_request_->sendData(data, end_stream);
 }
 
+namespace {
+// Headers whose value the gateway vouches for upstream: never taken from request trailers.
+std::vector<std::string> identityHeaders(const config::Config& cfg) {
+  std::vector<std::string> out{cfg.request_id_header, cfg.digest.user_header};
+  for (const auto& l : cfg.listeners) {
+    if (l.tls && l.tls->client_certificates) out.push_back(l.tls->client_certificates->subject_header);
+  }
+  return out;
+}
+}  // namespace
+
 void ActiveStream::decodeTrailers(http::HeaderMap&& trailers) {
+  http::removeForbiddenTrailers(trailers, identityHeaders(*ctx_.config));
   request_end_ = true;
   if (local_reply_ || reset_ || response_complete_) return;
   if (spool_ && !upstream_request_) {  // FastCGI / uwsgi carry no trailers
@@ -299,6 +304,7 @@ void ActiveStream::onUpstreamData(evbuffer* data, bool end_stream) {
 
 void ActiveStream::onUpstreamTrailers(http::HeaderMap&& trailers) {
   if (reset_) return;
+  http::removeForbiddenTrailers(trailers);
   evbuffer* empty = evbuffer_new();
   for (auto it = filters_.rbegin(); it != filters_.rend(); ++it) (*it)->onResponseBody(empty, true);
   evbuffer_free(empty);
@@ -315,24 +321,31 @@ void ActiveStream::onUpstreamFailure(upstream::Failure failure, std::string_view
     encoder_.resetStream();
     return;
   }
-  if (failure == upstream::Failure::Overloaded) {
-    http::HeaderMap extra;
-    extra.set("Retry-After", "1");
-    sendLocalReply(503, upstream::failureCode(failure), "every upstream worker is busy; retry later", &extra);
-    return;
+  const char* msg = "the upstream could not be reached or broke the exchange";
+  http::HeaderMap extra;
+  switch (failure) {
+    case upstream::Failure::ConnectTimeout:
+    case upstream::Failure::ResponseTimeout:
+    case upstream::Failure::IdleTimeout:
+      msg = "the upstream did not answer in time";
+      break;
+    case upstream::Failure::Overloaded:
+      msg = "every upstream worker is busy; retry later";
+      extra.set("Retry-After", "1");
+      break;
+    case upstream::Failure::BadRequest:
+      msg = "this request cannot be passed to the application";
+      break;
+    case upstream::Failure::HeadersTooLarge:
+      msg = "the request's header section is too large for the application protocol";
+      break;
+    case upstream::Failure::LengthRequired:
+      msg = "this route needs a request body with Content-Length";
+      break;
+    default:
+      break;
   }
-  if (failure == upstream::Failure::BadRequest) {
-    sendLocalReply(400, upstream::failureCode(failure), "this request cannot be passed to the application", nullptr);
-    return;
-  }
-  if (failure == upstream::Failure::LengthRequired) {
-    sendLocalReply(411, upstream::failureCode(failure), "this route needs a request body with Content-Length",
-                   nullptr);
-    return;
-  }
-  const char* msg = upstream::failureStatus(failure) == 504 ? "the upstream did not answer in time"
-                                                             : "the upstream could not be reached or broke the exchange";
-  sendLocalReply(upstream::failureStatus(failure), upstream::failureCode(failure), msg, nullptr);
+  sendLocalReply(upstream::failureStatus(failure), upstream::failureCode(failure), msg, extra.empty() ? nullptr : &extra);
 }
 
 void ActiveStream::onUpstreamAboveWriteHighWatermark() {

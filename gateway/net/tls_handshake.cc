@@ -201,12 +201,7 @@ void TlsHandshake::answerPlainHttp() {
   GW_INC(tls_plain_http);
   char peeked[1100];
   ssize_t n = ::recv(fd_, peeked, sizeof(peeked), MSG_PEEK);
-  http::StreamInfo si;
-  si.peer = info_.peer;
-  si.peer_ip = info_.peer_ip;
-  si.client_address = info_.peer_ip;
-  si.local_port = info_.local_port;
-  si.protocol = "HTTP/1.1";
+  http::StreamInfo si = http::streamInfoFor(info_, "HTTP/1.1");
   if (n > 0) requestLine(std::string_view(peeked, static_cast<size_t>(n)), si);
   si.status = 400;
   si.details = "plain_http_on_tls_port";

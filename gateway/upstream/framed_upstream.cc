@@ -434,12 +434,10 @@ class FramedRequest : public UpstreamRequest, public ResponseSink {
       if (!replaced) env_.push_back(cgi::Var{"SCRIPT_FILENAME", sf});
     }
     if (up_.protocol() == FramedProtocol::Uwsgi && uwsgi::varsSize(env_) > uwsgi::kMaxPacket) {
-      // The vars packet is the request's header section: over 64 KiB is 431 (RFC 6585 §5). There
-      // is no Failure for it (active_stream maps failures), so the problem reply is made here.
+      // The vars packet is the request's header section: over 64 KiB is 431 (RFC 6585 §5).
       GW_LOG(Warn, "upstream %s: uwsgi vars packet of %zu bytes over %zu rid=%s", up_.config().name.c_str(),
              uwsgi::varsSize(env_), uwsgi::kMaxPacket, si.request_id.c_str());
-      later_status_ = 431;
-      failLater(Failure::BadRequest, "uwsgi_vars_too_large");
+      failLater(Failure::HeadersTooLarge, "uwsgi_vars_too_large");
       return false;
     }
     return true;
@@ -618,29 +616,7 @@ class FramedRequest : public UpstreamRequest, public ResponseSink {
 
   void onLater() {
     if (cancelled_ || finished_) return;
-    if (later_status_ != 0) return localReply(later_status_, later_detail_);
     fail(later_failure_, later_detail_);
-  }
-
-  // A problem+json answer made by the gateway for a status no Failure maps to (431).
-  void localReply(int status, const std::string& code) {
-    finished_ = true;
-    timer_.disable();
-    leave(false);
-    auto& si = callbacks_.streamInfo();
-    si.details = code;
-    std::string body = http::problemJson(status, code, "the request's header section is too large for the application",
-                                         si.request_id);
-    auto head = std::make_unique<http::ResponseHead>();
-    head->status = status;
-    head->headers.set("Content-Type", http::kProblemContentType);
-    head->headers.set("Cache-Control", "no-store");
-    head->content_length = body.size();
-    callbacks_.onUpstreamHeaders(std::move(head), false);
-    evbuffer* b = evbuffer_new();
-    evbuffer_add(b, body.data(), body.size());
-    callbacks_.onUpstreamData(b, true);
-    evbuffer_free(b);
   }
 
   void onTimer() {
@@ -663,7 +639,6 @@ class FramedRequest : public UpstreamRequest, public ResponseSink {
   bool reused_conn_ = false;
   bool fresh_only_ = false;  // the retry after a stale pooled connection takes a new one
   Failure later_failure_ = Failure::BadResponse;
-  int later_status_ = 0;  // non-zero: onLater answers this status itself (localReply)
   std::string later_detail_;
 
  private:

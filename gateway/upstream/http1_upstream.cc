@@ -26,6 +26,7 @@ const char* failureCode(Failure f) {
     case Failure::Overloaded: return "upstream_overloaded";
     case Failure::LengthRequired: return "upstream_length_required";
     case Failure::BadRequest: return "upstream_bad_request";
+    case Failure::HeadersTooLarge: return "upstream_headers_too_large";
   }
   return "upstream_error";
 }
@@ -42,6 +43,8 @@ int failureStatus(Failure f) {
       return 411;
     case Failure::BadRequest:
       return 400;
+    case Failure::HeadersTooLarge:
+      return 431;
     default:
       return 502;
   }

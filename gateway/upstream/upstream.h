@@ -27,6 +27,7 @@ enum class Failure {
   Overloaded,       // 503 + Retry-After: every server busy and the wait queue full (or waited too long)
   LengthRequired,   // 411: the upstream protocol needs a Content-Length (uwsgi / FastCGI)
   BadRequest,       // 400: the request cannot be expressed in the upstream protocol (e.g. %00 in the path)
+  HeadersTooLarge,  // 431: the header section does not fit the upstream protocol (uwsgi's 64 KiB)
 };
 const char* failureCode(Failure f);
 int failureStatus(Failure f);

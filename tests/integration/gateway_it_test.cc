@@ -37,23 +37,9 @@ std::string protoName(const ::testing::TestParamInfo<Proto>& info) {
 }
 
 class ProtoIT : public IntegrationTest, public ::testing::WithParamInterface<Proto> {
- public:
-  static void SetUpTestSuite() {
-    IntegrationTest::SetUpTestSuite();
-    const std::string d = suite_dir_->path();
-    const std::string cmd =
-        "/usr/bin/openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
-        "-subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout " + d + "/h2.key -out " + d +
-        "/h2.pem >/dev/null 2>&1";
-    tls_ready_ = std::system(cmd.c_str()) == 0;
-  }
-
  protected:
   Gateway& startGateway(GatewayOptions o = {}, const std::vector<std::string>& args = {}) {
-    if (GetParam() == Proto::H2) {
-      const std::string d = suite_dir_->path();
-      o.listener_extra += "    tls:\n      certificates:\n        - {cert: " + d + "/h2.pem, key: " + d + "/h2.key}\n";
-    }
+    if (GetParam() == Proto::H2) o.listener_extra += selfSignedTlsBlock();
     return IntegrationTest::startGateway(o, args);
   }
 
@@ -72,19 +58,16 @@ class ProtoIT : public IntegrationTest, public ::testing::WithParamInterface<Pro
       for (auto& a : args) {
         if (a.starts_with("http://127.0.0.1:")) a = "https://" + a.substr(7);
       }
-      args.insert(args.begin(), {"--http2", "--cacert", suite_dir_->path() + "/h2.pem"});
+      args.insert(args.begin(), {"--http2", "--cacert", selfSignedCert()});
     }
     return gwtest::curl(args, timeout);
   }
-
-  static inline bool tls_ready_ = false;
 };
 
 // ---------------------------------------------------------------------------------------------
 // Routing
 
 TEST_P(ProtoIT, ServedOverTheRequestedProtocol) {
-  if (GetParam() == Proto::H2) ASSERT_TRUE(tls_ready_) << "openssl could not make the test certificate";
   startGateway();
   auto r = curl({"-H", "Cookie: a=1", "-H", "Cookie: b=2", gw_->url("/api/proto")});
   ASSERT_EQ(r.exit_code, 0) << r.stderr_text;

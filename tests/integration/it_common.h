@@ -105,9 +105,9 @@ class IntegrationTest : public ::testing::Test {
     EXPECT_TRUE(gw_->process().running());
   }
 
-  // A listener `tls:` block (for GatewayOptions::listener_extra) with a self-signed P-256
-  // certificate for localhost and 127.0.0.1, made once per test program with the openssl CLI.
-  static std::string selfSignedTlsBlock() {
+  // A self-signed P-256 certificate for localhost and 127.0.0.1 (also its own CA for curl
+  // --cacert), made once per test program with the openssl CLI: the path of cert.pem / key.pem.
+  static std::string selfSignedCert(const char* file = "cert.pem") {
     static const std::string dir = [] {
       static TempDir d;
       const std::string cmd =
@@ -117,7 +117,12 @@ class IntegrationTest : public ::testing::Test {
       if (std::system(cmd.c_str()) != 0) ADD_FAILURE() << "openssl could not make the test certificate";
       return d.path();
     }();
-    return "    tls:\n      certificates:\n        - {cert: " + dir + "/cert.pem, key: " + dir + "/key.pem}\n";
+    return dir + "/" + file;
+  }
+  // A listener `tls:` block (for GatewayOptions::listener_extra) with that certificate.
+  static std::string selfSignedTlsBlock() {
+    return "    tls:\n      certificates:\n        - {cert: " + selfSignedCert() + ", key: " + selfSignedCert("key.pem") +
+           "}\n";
   }
 
   std::vector<std::string> accessLog() const { return readLines(accessLogPath()); }

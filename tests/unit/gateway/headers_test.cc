@@ -70,3 +70,16 @@ TEST(Problem, IsStableJsonWithoutInternals) {
 
 }  // namespace
 }  // namespace gw::http
+
+TEST(Trailers, ForbiddenFieldsAreRemovedAndOthersKept) {
+  gw::http::HeaderMap t;
+  for (const char* n : {"grpc-status", "Content-Length", "transfer-encoding", "Host", "Authorization", "Set-Cookie",
+                        "If-Match", "X-Forwarded-For", "Forwarded", "Connection", "X-Checksum", "X-Remote-User",
+                        "x-client-subject", ":path"}) {
+    t.add(n, "v");
+  }
+  gw::http::removeForbiddenTrailers(t, {"x-remote-user", "X-Client-Subject"});
+  std::vector<std::string> left;
+  for (const auto& f : t.fields()) left.push_back(f.name);
+  EXPECT_EQ(left, (std::vector<std::string>{"grpc-status", "X-Checksum"}));
+}
