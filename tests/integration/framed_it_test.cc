@@ -240,6 +240,41 @@ TEST_F(FramedIT, UwsgiGetAndPostOverEveryTransport) {
   }
 }
 
+// The Digest-authenticated user reaches the app as REMOTE_USER (a client cannot forge it), and
+// HTTPS=on over TLS; over HTTP/1.1 and HTTP/2.
+TEST_F(FramedIT, DigestUserIsRemoteUserAndTlsIsHttps) {
+  ToolResult md5 = runTool({"/bin/sh", "-c", "printf 'alice:gw:wonderland' | md5sum"});
+  ASSERT_EQ(md5.exit_code, 0);
+  const std::string creds = tmp_->write("users.htdigest", "alice:gw:" + md5.out.substr(0, 32) + "\n");
+  std::string u, r;
+  for (const char* t : {"fcgi-tcp", "uwsgi-tcp"}) {
+    u += "  - name: "s + t + "\n    kind: " + (std::string(t).starts_with("fcgi") ? "fastcgi" : "uwsgi") +
+         "\n    servers: [\"" + uwsgi_->server(t) + "\"]\n";
+    r += "  - prefix: /"s + t + "\n    upstream: " + t + "\n    auth: {realm: gw, credentials: " + creds +
+         ", algorithms: [MD5]}\n";
+  }
+  gw_ = Gateway::start(tmp_->path(), "workers: 1\nlisteners:\n  - name: main\n    address: 127.0.0.1\n    port: 0\n" +
+                                         selfSignedTlsBlock() + "upstreams:\n" + u + "routes:\n" + r +
+                                         "logs:\n  access: off\n");
+  for (const char* proto : {"--http1.1", "--http2"}) {
+    for (const char* t : {"fcgi-tcp", "uwsgi-tcp"}) {
+      SCOPED_TRACE(std::string(proto) + " " + t);
+      const std::string url = gw_->httpsUrl("/"s + t + "/who", "127.0.0.1");
+      auto res = curl({proto, "--cacert", selfSignedCert(), "--digest", "-u", "alice:wonderland", "-H",
+                       "X-Remote-User: mallory", "-H", "Remote-User: mallory", url});
+      ASSERT_EQ(res.exit_code, 0) << res.stderr_text;
+      EXPECT_EQ(res.status, 200) << res.body;
+      EXPECT_EQ(jsonString(res.body, "REMOTE_USER").value_or(""), "alice") << res.body;
+      EXPECT_EQ(jsonString(res.body, "HTTP_X_REMOTE_USER").value_or(""), "alice") << res.body;  // the gateway's
+      EXPECT_EQ(jsonString(res.body, "HTTPS").value_or(""), "on") << res.body;
+      EXPECT_EQ(jsonString(res.body, "SERVER_PROTOCOL").value_or(""),
+                std::string(proto) == "--http2" ? "HTTP/2.0" : "HTTP/1.1");
+      auto anon = curl({proto, "--cacert", selfSignedCert(), "-H", "Remote-User: mallory", url});
+      EXPECT_EQ(anon.status, 401) << anon.body;
+    }
+  }
+}
+
 TEST_F(FramedIT, FastCgiConnectionsAreKeptAndReused) {
   startAll();
   for (int i = 0; i < 5; ++i) {

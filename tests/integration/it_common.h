@@ -24,6 +24,26 @@ struct GatewayOptions {
   std::string listener_extra;  // YAML lines under the listener (indented by 4), e.g. a tls block
 };
 
+// A self-signed P-256 certificate for localhost and 127.0.0.1 (also its own CA for curl
+// --cacert), made once per test program with the openssl CLI: the path of cert.pem / key.pem.
+inline std::string selfSignedCert(const char* file = "cert.pem") {
+  static const std::string dir = [] {
+    static TempDir d;
+    const std::string cmd =
+        "/usr/bin/openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
+        "-subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout " + d.path() +
+        "/key.pem -out " + d.path() + "/cert.pem >/dev/null 2>&1";
+    if (std::system(cmd.c_str()) != 0) ADD_FAILURE() << "openssl could not make the test certificate";
+    return d.path();
+  }();
+  return dir + "/" + file;
+}
+// A listener `tls:` block (for GatewayOptions::listener_extra) with that certificate.
+inline std::string selfSignedTlsBlock() {
+  return "    tls:\n      certificates:\n        - {cert: " + selfSignedCert() + ", key: " + selfSignedCert("key.pem") +
+         "}\n";
+}
+
 class IntegrationTest : public ::testing::Test {
  public:
   static void SetUpTestSuite() {
@@ -103,26 +123,6 @@ class IntegrationTest : public ::testing::Test {
     ASSERT_TRUE(r) << "no answer after the previous case; gatewayd stderr:\n" << gw_->errorLog();
     EXPECT_EQ(r->status, 200);
     EXPECT_TRUE(gw_->process().running());
-  }
-
-  // A self-signed P-256 certificate for localhost and 127.0.0.1 (also its own CA for curl
-  // --cacert), made once per test program with the openssl CLI: the path of cert.pem / key.pem.
-  static std::string selfSignedCert(const char* file = "cert.pem") {
-    static const std::string dir = [] {
-      static TempDir d;
-      const std::string cmd =
-          "/usr/bin/openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
-          "-subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout " + d.path() +
-          "/key.pem -out " + d.path() + "/cert.pem >/dev/null 2>&1";
-      if (std::system(cmd.c_str()) != 0) ADD_FAILURE() << "openssl could not make the test certificate";
-      return d.path();
-    }();
-    return dir + "/" + file;
-  }
-  // A listener `tls:` block (for GatewayOptions::listener_extra) with that certificate.
-  static std::string selfSignedTlsBlock() {
-    return "    tls:\n      certificates:\n        - {cert: " + selfSignedCert() + ", key: " + selfSignedCert("key.pem") +
-           "}\n";
   }
 
   std::vector<std::string> accessLog() const { return readLines(accessLogPath()); }
