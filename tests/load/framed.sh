@@ -5,7 +5,10 @@
 # run; rounds alternate the targets. Prints requests/s and p99 (wrk --latency) per target and the
 # ratios gatewayd/nginx per protocol.
 #
-# Usage (from the repo root):  bash tests/load/framed.sh [--quick]
+# Usage (from the repo root):  bash tests/load/framed.sh [--quick | --callgrind]
+#   --callgrind: instead of wrk rounds, both proxies run under valgrind's callgrind and each gets
+#   N=${CG_N:-5000} requests per protocol (h2load --h1 -c 8): user-space instructions per request of
+#   the proxy process, deterministic whatever else the machine is doing.
 #   env GATEWAYD   gatewayd binary (default: build/release/gateway/gatewayd, then build/h-framed-rel)
 #   env PROCS      uWSGI worker processes (default 2), env CONNS wrk connections (default 16)
 #   env KEEP=1     keep the temp dir
@@ -14,6 +17,9 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 DUR=5; ROUNDS=3
 [[ "${1:-}" == "--quick" ]] && { DUR=2; ROUNDS=2; }
+CG=0; [[ "${1:-}" == "--callgrind" ]] && CG=1
+CG_N=${CG_N:-5000}
+WRAP=(); ((CG)) && WRAP=(valgrind --tool=callgrind --quiet)
 PROCS=${PROCS:-2}; CONNS=${CONNS:-16}
 GW=${GATEWAYD:-}
 for cand in "$ROOT/build/release/gateway/gatewayd" "$ROOT/build/h-framed-rel/gateway/gatewayd"; do
@@ -49,7 +55,9 @@ routes:
   - {prefix: /uwsgi, upstream: uw}
 logs: {access: "off", level: warn}
 YAML
-"$GW" -c "$W/gw.yaml" 2>"$W/gw.err" & PIDS+=($!)
+GW_CMD=("$GW"); ((CG)) && GW_CMD=("${WRAP[@]}" --callgrind-out-file="$W/cg.gw.%p" "$GW")
+"${GW_CMD[@]}" -c "$W/gw.yaml" 2>"$W/gw.err" & PIDS+=($!)
+GW_PID=$!
 
 mkdir -p "$W/ngx/logs" "$W/ngx/tmp"
 cat > "$W/ngx/nginx.conf" <<NGX
@@ -73,7 +81,12 @@ http {
   }
 }
 NGX
-nginx -p "$W/ngx" -c nginx.conf & PIDS+=($!)
+if ((CG)); then  # one process, so callgrind sees the worker's instructions
+  "${WRAP[@]}" --callgrind-out-file="$W/cg.ngx.%p" nginx -p "$W/ngx" -c nginx.conf -g 'master_process off;' & PIDS+=($!)
+else
+  nginx -p "$W/ngx" -c nginx.conf & PIDS+=($!)
+fi
+NGX_PID=$!
 for p in $P_FCGI $P_UWSGI $P_GW $P_NGX $P_GEV $P_CHR; do wait_tcp $p; done
 
 declare -A URL=(
@@ -83,8 +96,30 @@ declare -A URL=(
 ORDER=(gatewayd-fastcgi nginx-fastcgi gatewayd-uwsgi nginx-uwsgi gevent-direct cheroot-direct)
 for t in "${ORDER[@]}"; do
   code=$(curl -s -o /dev/null -w '%{http_code}' "${URL[$t]}"); [[ $code == 200 ]] || { echo "$t: HTTP $code" >&2; exit 1; }
-  wrk -t1 -c"$CONNS" -d1s "${URL[$t]}" >/dev/null  # warm-up
+  ((CG)) || wrk -t1 -c"$CONNS" -d1s "${URL[$t]}" >/dev/null  # warm-up
 done
+
+if ((CG)); then
+  # Instructions of one phase: zero the counters, send the requests, dump, read the dump's total.
+  phase() {  # PID URL
+    callgrind_control -z "$1" >/dev/null
+    h2load --h1 -n "$CG_N" -c 8 "$2" | awk '/^requests:/ {print "  " $0}' >&2
+    callgrind_control -d "$1" >/dev/null
+    sleep 0.5
+    local f; f=$(ls -t "$W"/cg.*."$1".* 2>/dev/null | head -1)
+    awk '/^(summary|totals):/ {print $2; exit}' "$f"
+  }
+  echo "| proxy → uWSGI | instructions for $CG_N requests | per request |"
+  echo "| --- | ---: | ---: |"
+  for proto in fastcgi uwsgi; do
+    for who in gatewayd nginx; do
+      pid=$GW_PID; [[ $who == nginx ]] && pid=$NGX_PID
+      n=$(phase "$pid" "${URL[$who-$proto]}")
+      echo "| $who ($proto) | $n | $(awk -v n="$n" -v r="$CG_N" 'BEGIN{printf "%.1f k", n/r/1000}') |"
+    done
+  done
+  exit 0
+fi
 
 to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) printf "%.3f", v/1000; else if (v ~ /ms$/) printf "%.3f", v+0; else printf "%.3f", v*1000 }'; }
 declare -A RPS P99
