@@ -40,7 +40,7 @@ bool validAuthority(std::string_view host) {
 // Connection-specific fields never go into an HTTP/2 message (RFC 9113 §8.2.2).
 bool connectionSpecific(std::string_view lname) {
   return lname == "connection" || lname == "keep-alive" || lname == "proxy-connection" ||
-         lname == "transfer-encoding" || lname == "upgrade" || lname == "te" || lname == "trailer";
+         lname == "transfer-encoding" || lname == "upgrade" || lname == "te";
 }
 
 const char* errorName(uint32_t code) { return nghttp2_http2_strerror(code); }
@@ -66,6 +66,10 @@ int onStreamCloseCb(nghttp2_session*, int32_t stream_id, uint32_t error_code, vo
   return self(ud)->onStreamClose(stream_id, error_code);
 }
 int onFrameSendCb(nghttp2_session*, const nghttp2_frame* frame, void* ud) { return self(ud)->onFrameSend(frame); }
+int onFrameNotSendCb(nghttp2_session*, const nghttp2_frame* frame, int err, void* ud) {
+  return self(ud)->onFrameNotSend(frame, err);
+}
+int onBeginFrameCb(nghttp2_session*, const nghttp2_frame_hd* hd, void* ud) { return self(ud)->onBeginFrame(hd); }
 ssize_t onReadDataCb(nghttp2_session*, int32_t, uint8_t*, size_t length, uint32_t* flags, nghttp2_data_source* src,
                      void* ud) {
   return self(ud)->onReadData(*static_cast<ServerConnection::Stream*>(src->ptr), length, flags);
@@ -88,6 +92,8 @@ nghttp2_session_callbacks* sessionCallbacks() {
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(c, onDataChunkRecvCb);
     nghttp2_session_callbacks_set_on_stream_close_callback(c, onStreamCloseCb);
     nghttp2_session_callbacks_set_on_frame_send_callback(c, onFrameSendCb);
+    nghttp2_session_callbacks_set_on_frame_not_send_callback(c, onFrameNotSendCb);
+    nghttp2_session_callbacks_set_on_begin_frame_callback(c, onBeginFrameCb);
     nghttp2_session_callbacks_set_send_data_callback(c, onSendDataCb);
     return c;
   }();
@@ -102,7 +108,7 @@ class ServerConnection::Stream : public http::ResponseEncoder, public Deletable 
  public:
   Stream(ServerConnection& c, int32_t stream_id)
       : conn(c), id(stream_id), head(std::make_unique<http::RequestHead>()),
-        resp_body(evbuffer_new()) {
+        resp_body(evbuffer_new()), timer(c.dispatcher_, [this] { conn.onStreamTimer(*this); }) {
     head->version_major = 2;
     head->version_minor = 0;
   }
@@ -129,7 +135,9 @@ class ServerConnection::Stream : public http::ResponseEncoder, public Deletable 
       if (end_stream) conn.releaseDecoder(*this);
       return;
     }
+    const size_t added = evbuffer_get_length(data);
     evbuffer_add_buffer(resp_body, data);
+    conn.accountResponse(static_cast<ptrdiff_t>(added));
     if (end_stream) resp_end = true;
     if (deferred) {
       deferred = false;
@@ -140,7 +148,7 @@ class ServerConnection::Stream : public http::ResponseEncoder, public Deletable 
       conn.releaseDecoder(*this);
     } else if (!above_high && evbuffer_get_length(resp_body) > conn.settings_.limits.buffer_bytes) {
       above_high = true;
-      if (decoder) decoder->onAboveWriteHighWatermark();
+      conn.updatePause(*this);
     }
   }
   void encodeTrailers(const http::HeaderMap& t) override {
@@ -168,9 +176,14 @@ class ServerConnection::Stream : public http::ResponseEncoder, public Deletable 
   void readDisable(bool disable) override {
     if (read_disabled == disable) return;
     read_disabled = disable;
+    conn.armBodyTimer(*this);
     if (!disable) conn.scheduleResume(*this);
   }
   void resetStream() override {
+    if (detached) {
+      conn.releaseDecoder(*this);
+      return;
+    }
     if (conn.closed_ || rst) return;
     conn.resetStreamWith(*this, NGHTTP2_INTERNAL_ERROR);  // a response cut short: never complete-looking
     conn.releaseDecoder(*this);
@@ -185,6 +198,7 @@ class ServerConnection::Stream : public http::ResponseEncoder, public Deletable 
   size_t header_bytes = 0;
   size_t header_fields = 0;
   bool header_overflow = false;
+  bool head_accepted = false;  // the request head went to a decoder (not refused)
   bool bad_request = false;  // a field we refuse (set with bad_code / bad_detail)
   const char* bad_code = nullptr;
   std::string bad_detail;
@@ -207,11 +221,21 @@ class ServerConnection::Stream : public http::ResponseEncoder, public Deletable 
   bool no_body = false;   // HEAD, 204, 304 or headers-only: DATA from the stream is dropped
   bool resp_end = false;  // the last body byte is in resp_body
   bool deferred = false;  // the data provider returned NGHTTP2_ERR_DEFERRED
-  bool above_high = false;
+  bool above_high = false;      // own buffer over limits.buffer_bytes
+  bool upstream_paused = false;  // onAboveWriteHighWatermark told (own buffer or connection budget)
   bool rst = false;  // RST_STREAM submitted by us
+  bool detached = false;  // closed by nghttp2, in detached_ until the decoder finishes
+  // Stall check (connection timer): DATA bytes sent for this stream, at the last check.
+  uint64_t sent = 0;
+  uint64_t sent_at_check = 0;
+  bool waiting_at_check = false;
   bool head_request = false;
   std::optional<http::HeaderMap> resp_trailers;
   evbuffer* resp_body;
+  // client_header from the start of a header block to its end, then client_body (idle) while
+  // the request end is due and the stream is not paused.
+  enum class TimerMode { None, Header, Body } timer_mode = TimerMode::None;
+  Timer timer;
 };
 
 ServerConnection::ServerConnection(Dispatcher& dispatcher, bufferevent* bev, const http::ConnectionInfo& info,
@@ -248,8 +272,18 @@ ServerConnection::ServerConnection(Dispatcher& dispatcher, bufferevent* bev, con
   nghttp2_option_set_max_continuations(opt, h2.max_continuations);
   nghttp2_option_set_max_settings(opt, h2.max_settings);
   nghttp2_option_set_max_outbound_ack(opt, h2.max_outbound_acks);
-  nghttp2_session_server_new2(&session_, sessionCallbacks(), this, opt);
+  const int rv = nghttp2_session_server_new2(&session_, sessionCallbacks(), this, opt);
   nghttp2_option_del(opt);
+  if (rv != 0) {
+    // Out of memory: no session. Close from the loop (never from inside the constructor).
+    GW_LOG(Error, "c%llu: cannot create the HTTP/2 session: %s", static_cast<unsigned long long>(info_.id),
+           nghttp2_strerror(rv));
+    session_ = nullptr;
+    bufferevent_setcb(bev_, nullptr, nullptr, nullptr, nullptr);
+    bufferevent_disable(bev_, EV_READ | EV_WRITE);
+    resume_later_.activate();  // resumeStreams closes
+    return;
+  }
 
   nghttp2_settings_entry iv[] = {
       {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, h2.max_concurrent_streams},
@@ -287,6 +321,7 @@ ServerConnection::~ServerConnection() {
     }
   }
   streams_.clear();
+  detached_.clear();  // complete responses: their decoders go without a reset
   if (session_) nghttp2_session_del(session_);
   if (bev_) bufferevent_free(bev_);
 }
@@ -307,6 +342,7 @@ void ServerConnection::onRead() {
     evbuffer_drain(in, evbuffer_get_length(in));
     return;
   }
+  if (pauseReadIfBlocked()) return;  // our output is blocked: no more input (onWrite resumes)
   if (direct_io_ && evbuffer_get_length(in) >= 4096) topUpInput(bev_, kReadChunk);
   in_recv_ = true;
   while (!closed_ && !terminating_ && !term_submitted_ && evbuffer_get_length(in) > 0) {
@@ -319,9 +355,17 @@ void ServerConnection::onRead() {
       return;
     }
     evbuffer_drain(in, static_cast<size_t>(n));
+    // Frames the input made nghttp2 queue (RST_STREAM, WINDOW_UPDATE, HEADERS...) faster than
+    // the client takes them: bounded.
+    if (nghttp2_session_get_outbound_queue_size(session_) > 1000 + settings_.http2.max_concurrent_streams) {
+      in_recv_ = false;
+      outboundFlood();
+      return;
+    }
   }
   in_recv_ = false;
   if (!closed_) flushNow();
+  if (!closed_) pauseReadIfBlocked();
 }
 
 void ServerConnection::scheduleFlush() {
@@ -360,6 +404,20 @@ void ServerConnection::onWrite() {
   evbuffer* out = bufferevent_get_output(bev_);
   if (evbuffer_get_length(out) == 0) bufferevent_disable(bev_, EV_WRITE);
   flushNow();
+  if (!closed_ && read_paused_ && evbuffer_get_length(out) < kOutputHigh) {  // drained: input again
+    read_paused_ = false;
+    if (!lingering_) bufferevent_enable(bev_, EV_READ);
+    if (evbuffer_get_length(bufferevent_get_input(bev_)) > 0) read_later_.activate();
+  }
+}
+
+bool ServerConnection::pauseReadIfBlocked() {
+  if (terminating_ || evbuffer_get_length(bufferevent_get_output(bev_)) < kOutputHigh) return false;
+  if (!read_paused_) {
+    read_paused_ = true;
+    bufferevent_disable(bev_, EV_READ);
+  }
+  return true;
 }
 
 void ServerConnection::maybeClose() {
@@ -435,6 +493,15 @@ void ServerConnection::fatal(int lib_error) {
              info_.peer.str().c_str(), nghttp2_strerror(lib_error));
       break;
   }
+  rawGoaway(code);
+}
+
+void ServerConnection::outboundFlood() {
+  limitHit(kLimitFlood, "outbound queue flood (frames queued faster than the client reads)");
+  rawGoaway(NGHTTP2_ENHANCE_YOUR_CALM);
+}
+
+void ServerConnection::rawGoaway(uint32_t code) {
   GW_INC(http2_goaway_sent);
   uint8_t frame[17] = {0, 0, 8, NGHTTP2_GOAWAY, 0, 0, 0, 0, 0};
   uint32_t last = htonl(static_cast<uint32_t>(nghttp2_session_get_last_proc_stream_id(session_)));
@@ -448,10 +515,14 @@ void ServerConnection::fatal(int lib_error) {
   flushNow();
 }
 
-void ServerConnection::terminate(uint32_t error_code, const char* why) {
+void ServerConnection::terminate(uint32_t error_code, const char* why, bool quiet) {
   if (closed_ || terminating_ || term_submitted_) return;
-  GW_LOG(Info, "c%llu: %s: GOAWAY %s (%s)", static_cast<unsigned long long>(info_.id), info_.peer.str().c_str(),
-         errorName(error_code), why);
+  if (quiet) {
+    GW_LOG(Debug, "c%llu: GOAWAY %s (%s)", static_cast<unsigned long long>(info_.id), errorName(error_code), why);
+  } else {
+    GW_LOG(Info, "c%llu: %s: GOAWAY %s (%s)", static_cast<unsigned long long>(info_.id), info_.peer.str().c_str(),
+           errorName(error_code), why);
+  }
   our_goaway_ = true;
   term_submitted_ = true;
   nghttp2_session_terminate_session(session_, error_code);
@@ -467,10 +538,14 @@ void ServerConnection::closeNow() {
   timer_.disable();
   drain_timer_.disable();
   for (auto& [id, s] : streams_) {
+    s->timer.disable();
     if (s->decoder) {
       s->decoder->onResetStream();
       dispatcher_.deferredDelete(std::move(s->decoder));
     }
+  }
+  for (auto& [id, s] : detached_) {
+    if (s->decoder) dispatcher_.deferredDelete(std::move(s->decoder));  // complete: no reset
   }
   bufferevent_free(bev_);
   bev_ = nullptr;
@@ -478,7 +553,7 @@ void ServerConnection::closeNow() {
 }
 
 void ServerConnection::startDrain() {
-  if (closed_ || draining_) return;
+  if (closed_ || draining_ || !session_) return;
   draining_ = true;
   if (terminating_) return;
   // Step one: "stop opening streams soon" (last-stream-id 2^31-1); requests already on the wire
@@ -496,7 +571,10 @@ void ServerConnection::armTimer() {
   if (streams_.empty()) {
     timer_.enable(settings_.http2.idle_timeout);
   } else {
-    data_sent_at_check_ = data_sent_;
+    for (auto& [id, s] : streams_) {
+      s->sent_at_check = s->sent;
+      s->waiting_at_check = evbuffer_get_length(s->resp_body) > 0;
+    }
     timer_.enable(settings_.timeouts.send);
   }
 }
@@ -509,27 +587,69 @@ void ServerConnection::onTimer() {
   }
   if (streams_.empty()) {
     GW_INC(http2_idle_timeout);
-    GW_LOG(Debug, "c%llu: h2 idle timeout", static_cast<unsigned long long>(info_.id));
-    terminate(NGHTTP2_NO_ERROR, "idle timeout");
+    terminate(NGHTTP2_NO_ERROR, "idle timeout", true);
     return;
   }
-  // A response waits in our buffers and no DATA went out for a whole period: the client keeps
-  // its window closed or does not read. Requests still waiting for their upstream are fine.
-  bool waiting = false;
+  // Per stream: a response that waited in our buffer at the last check and still waits, with no
+  // DATA sent for it since (the client keeps its window closed or does not read). One stream
+  // kept moving by a trickle of WINDOW_UPDATEs does not keep the others alive. Requests still
+  // waiting for their upstream are fine.
+  std::vector<Stream*> stalled;
   for (auto& [id, s] : streams_) {
-    if (evbuffer_get_length(s->resp_body) > 0) waiting = true;
+    if (s->rst || !s->waiting_at_check || evbuffer_get_length(s->resp_body) == 0) continue;
+    if (s->sent == s->sent_at_check) stalled.push_back(s.get());
   }
-  if (waiting && data_sent_ == data_sent_at_check_) {
+  for (Stream* s : stalled) {
+    if (closed_ || term_submitted_) return;
     GW_INC(downstream_cx_timeout);
     limitHit(kLimitStall, "stall timeout: a response is blocked by the client (window closed or not reading)");
-    terminate(NGHTTP2_NO_ERROR, "stall timeout");
-    if (!closed_) closeNow();
-    return;
+    GW_LOG(Debug, "c%llu: stream %d stalled: reset", static_cast<unsigned long long>(info_.id), s->id);
+    if (s->decoder) {
+      http::StreamInfo& si = s->decoder->streamInfo();
+      si.details = "send_timeout";
+      s->decoder->onResetStream();
+    }
+    releaseDecoder(*s);
+    resetStreamWith(*s, NGHTTP2_CANCEL);
   }
   armTimer();
 }
 
+// Per-stream timer: client_header while a header block is open, client_body (idle) while the
+// request end is due.
+void ServerConnection::onStreamTimer(Stream& s) {
+  if (closed_ || terminating_ || term_submitted_) return;
+  const auto mode = s.timer_mode;
+  if (mode != Stream::TimerMode::Header && s.rst) return;
+  s.timer_mode = Stream::TimerMode::None;
+  GW_INC(downstream_cx_timeout);
+  if (mode == Stream::TimerMode::Header) {
+    // Only CONTINUATION may follow an open header block: the whole connection waits on it.
+    terminate(NGHTTP2_NO_ERROR, "client_header timeout: header block not completed");
+    return;
+  }
+  if (mode == Stream::TimerMode::Body) {
+    // A 408 if nothing was answered yet; a response under way is cut (RST_STREAM).
+    localError(s, 408, "body_timeout", "the request body was not received in time");
+  }
+}
+
+void ServerConnection::armBodyTimer(Stream& s) {
+  if (s.timer_mode == Stream::TimerMode::Header) return;
+  if (closed_ || s.rst || s.detached || s.remote_end || s.read_disabled || s.decoder_done || !s.head_accepted) {
+    if (s.timer_mode == Stream::TimerMode::Body) {
+      s.timer.disable();
+      s.timer_mode = Stream::TimerMode::None;
+    }
+    return;
+  }
+  s.timer_mode = Stream::TimerMode::Body;
+  s.timer.enable(settings_.timeouts.client_body);  // idle: re-armed on progress
+}
+
 void ServerConnection::limitHit(Limit which, const char* what) {
+  if (limits_logged_ & which) return;  // counted and logged once per connection
+  limits_logged_ |= which;
   switch (which) {
     case kLimitStreams: GW_INC(http2_limit_streams); break;
     case kLimitHeaderList: GW_INC(http2_limit_header_list); break;
@@ -541,17 +661,58 @@ void ServerConnection::limitHit(Limit which, const char* what) {
     case kLimitIdle: GW_INC(http2_idle_timeout); break;
     case kLimitStall: GW_INC(http2_stall_timeout); break;
   }
-  if (limits_logged_ & which) return;  // once per connection
-  limits_logged_ |= which;
   GW_LOG(Notice, "c%llu: %s: h2 limit: %s", static_cast<unsigned long long>(info_.id), info_.peer.str().c_str(), what);
 }
 
 void ServerConnection::glitch(const char* what) {
   ++glitches_;
   GW_LOG(Debug, "c%llu: h2 glitch %u: %s", static_cast<unsigned long long>(info_.id), glitches_, what);
-  if (glitches_ > settings_.http2.max_glitches && !terminating_) {
+  if (glitches_ > settings_.http2.max_glitches && !terminating_ && !term_submitted_) {
     limitHit(kLimitGlitches, "too many protocol errors (max_glitches)");
     terminate(NGHTTP2_ENHANCE_YOUR_CALM, "max_glitches");
+  }
+}
+
+void ServerConnection::accountResponse(ptrdiff_t delta) {
+  if (delta < 0 && static_cast<size_t>(-delta) > resp_buffered_) {
+    resp_buffered_ = 0;
+  } else {
+    resp_buffered_ = static_cast<size_t>(static_cast<ptrdiff_t>(resp_buffered_) + delta);
+  }
+  const size_t per_stream = settings_.limits.buffer_bytes;
+  const size_t budget = std::max(4 * per_stream, per_stream);
+  bool change = false;
+  if (!conn_paused_ && resp_buffered_ > budget) {
+    conn_paused_ = change = true;
+  } else if (conn_paused_ && resp_buffered_ <= budget / 2) {
+    conn_paused_ = false;
+    change = true;
+  }
+  if (!change) return;
+  GW_LOG(Debug, "c%llu: response budget %s (%zu bytes queued)", static_cast<unsigned long long>(info_.id),
+         conn_paused_ ? "exceeded: upstreams paused" : "recovered", resp_buffered_);
+  // Collected first: a decoder told to pause or resume may call back into us.
+  std::vector<int32_t> ids;
+  ids.reserve(streams_.size());
+  for (auto& [id, s] : streams_) ids.push_back(id);
+  for (int32_t id : ids) {
+    auto it = streams_.find(id);
+    if (it != streams_.end()) updatePause(*it->second);
+  }
+}
+
+void ServerConnection::updatePause(Stream& s) {
+  if (closed_) return;
+  const bool want = s.above_high || conn_paused_;
+  if (want == s.upstream_paused || !s.decoder) {
+    if (!s.decoder) s.upstream_paused = false;
+    return;
+  }
+  s.upstream_paused = want;
+  if (want) {
+    s.decoder->onAboveWriteHighWatermark();
+  } else {
+    s.decoder->onBelowWriteLowWatermark();
   }
 }
 
@@ -559,10 +720,27 @@ void ServerConnection::glitch(const char* what) {
 // nghttp2 callbacks: request side
 
 int ServerConnection::onBeginHeaders(const nghttp2_frame* frame) {
-  if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
+  if (frame->hd.type != NGHTTP2_HEADERS) return 0;
   const int32_t id = frame->hd.stream_id;
+  if (frame->headers.cat != NGHTTP2_HCAT_REQUEST) {
+    // A trailer section: limits count afresh for it (when the head was accepted; a refused
+    // head's stream keeps ignoring fields), under the header timeout too.
+    auto* s = static_cast<Stream*>(nghttp2_session_get_stream_user_data(session_, id));
+    if (!s || s->rst) return 0;
+    if (s->head_accepted) {
+      s->header_bytes = 0;
+      s->header_fields = 0;
+      s->header_overflow = false;
+    }
+    s->in_trailers = true;
+    s->timer_mode = Stream::TimerMode::Header;
+    s->timer.enable(settings_.timeouts.client_header);
+    return 0;
+  }
   auto s = std::make_unique<Stream>(*this, id);
   nghttp2_session_set_stream_user_data(session_, id, s.get());
+  s->timer_mode = Stream::TimerMode::Header;
+  s->timer.enable(settings_.timeouts.client_header);  // until the header block ends
   const bool first = streams_.empty();
   streams_.emplace(id, std::move(s));
   if (first) armTimer();
@@ -582,7 +760,7 @@ int ServerConnection::onHeader(const nghttp2_frame* frame, nghttp2_rcbuf* name_b
     s->header_overflow = true;
     return 0;
   }
-  if (s->header_overflow || s->bad_request) return 0;
+  if (s->header_overflow || s->bad_request || (s->in_trailers && !s->head_accepted)) return 0;
   if (frame->headers.cat != NGHTTP2_HCAT_REQUEST) {  // trailer section
     if (!name.empty() && name[0] != ':') {
       if (!s->req_trailers) s->req_trailers.emplace();
@@ -654,28 +832,39 @@ int ServerConnection::onFrameRecv(const nghttp2_frame* frame) {
       return 0;
     case NGHTTP2_HEADERS: {
       auto* s = static_cast<Stream*>(nghttp2_session_get_stream_user_data(session_, frame->hd.stream_id));
+      if (s && s->timer_mode == Stream::TimerMode::Header) {  // the header block is complete
+        s->timer.disable();
+        s->timer_mode = Stream::TimerMode::None;
+      }
       if (!s || s->rst) return 0;
       const bool end = frame->hd.flags & NGHTTP2_FLAG_END_STREAM;
       if (frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
         if (end) s->remote_end = true;
         startStream(*s, end);
+        if (!s->rst) armBodyTimer(*s);
         return 0;
       }
       // Trailers (nghttp2 made sure they end the stream).
+      s->remote_end = true;
+      armBodyTimer(*s);  // the request end arrived
+      if (!s->head_accepted) return 0;  // refused head (already answered): nothing to check
       if (s->header_overflow) {
         limitHit(kLimitHeaderList, "request trailers over max_header_list_bytes / max_header_fields");
         glitch("trailers too large");
         resetStreamWith(*s, NGHTTP2_PROTOCOL_ERROR);
         return 0;
       }
-      s->remote_end = true;
       deliverBody(*s);
       return 0;
     }
     case NGHTTP2_DATA: {
+      const bool end = frame->hd.flags & NGHTTP2_FLAG_END_STREAM;
+      // Empty DATA frames cost us work and the client nothing (CVE-2019-9518).
+      if (!end && frame->hd.length <= frame->data.padlen) glitch("empty DATA frame");
       auto* s = static_cast<Stream*>(nghttp2_session_get_stream_user_data(session_, frame->hd.stream_id));
       if (!s || s->rst) return 0;
-      if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) s->remote_end = true;
+      if (end) s->remote_end = true;
+      armBodyTimer(*s);
       deliverBody(*s);
       return 0;
     }
@@ -685,13 +874,20 @@ int ServerConnection::onFrameRecv(const nghttp2_frame* frame) {
 }
 
 int ServerConnection::onInvalidFrameRecv(const nghttp2_frame* frame, int lib_error_code) {
-  if (frame->hd.type == NGHTTP2_HEADERS && (lib_error_code == NGHTTP2_ERR_REFUSED_STREAM ||
-                                            streams_.size() >= settings_.http2.max_concurrent_streams)) {
-    limitHit(kLimitStreams, "stream refused: max_concurrent_streams");
-  }
   GW_LOG(Debug, "c%llu: h2 invalid frame type %d on stream %d: %s", static_cast<unsigned long long>(info_.id),
          frame->hd.type, frame->hd.stream_id, nghttp2_strerror(lib_error_code));
+  if (lib_error_code == NGHTTP2_ERR_REFUSED_STREAM) {
+    // Over max_concurrent_streams before our SETTINGS were acknowledged: retryable, no glitch.
+    limitHit(kLimitStreams, "stream refused: max_concurrent_streams");
+    return 0;
+  }
   glitch("invalid frame");
+  return 0;
+}
+
+int ServerConnection::onBeginFrame(const nghttp2_frame_hd* hd) {
+  // nghttp2 folds CONTINUATIONs into their HEADERS: an empty one is only visible here.
+  if (hd->type == NGHTTP2_CONTINUATION && hd->length == 0) glitch("empty CONTINUATION frame");
   return 0;
 }
 
@@ -705,6 +901,7 @@ int ServerConnection::onDataChunkRecv(int32_t stream_id, const uint8_t* data, si
     return 0;
   }
   s->req_bytes += len;
+  armBodyTimer(*s);  // progress
   if (s->req_bytes > settings_.limits.max_body_bytes) {
     nghttp2_session_consume_stream(session_, stream_id, len);
     localError(*s, 413, "body_too_large",
@@ -743,7 +940,7 @@ void ServerConnection::startStream(Stream& s, bool end_stream) {
     localError(s, 400, "missing_host", "the request has neither :authority nor Host");
     return;
   }
-  if (host && *host != h.authority) {
+  if (host && !iequals(*host, h.authority)) {  // host names are case-insensitive
     glitch("host mismatch");
     localError(s, 400, "invalid_host", "the Host header differs from :authority");
     return;
@@ -781,7 +978,11 @@ void ServerConnection::startStream(Stream& s, bool end_stream) {
     h.expect_continue = true;
     h.headers.remove("expect");
   }
+  // The scheme is the connection's, not the client's word: an h2c client saying "https" must not
+  // make upstreams see X-Forwarded-Proto: https (RFC 9113 §8.3.1 lets a gateway translate it).
+  h.scheme = info_.tls ? "https" : "http";
   s.head_request = h.method == "HEAD";
+  s.head_accepted = true;
   GW_INC(downstream_rq_total);
   s.decoder = callbacks_.newStream(s, info_);
   if (end_stream) s.end_delivered = true;
@@ -825,6 +1026,10 @@ void ServerConnection::scheduleResume(Stream& s) {
 }
 
 void ServerConnection::resumeStreams() {
+  if (!session_) {  // the session could not be created (constructor)
+    closeNow();
+    return;
+  }
   auto ids = std::move(to_resume_);
   to_resume_.clear();
   for (int32_t id : ids) {
@@ -858,8 +1063,16 @@ void ServerConnection::localError(Stream& s, int status, const char* code, const
     callbacks_.onProtocolError(si);
   }
   s.decoder_done = true;
-  GW_LOG(Info, "c%llu: %s stream %d: %d %s (%s)", static_cast<unsigned long long>(info_.id), info_.peer.str().c_str(),
-         s.id, status, code, detail.c_str());
+  armBodyTimer(s);  // off: the request no longer matters
+  // The first per connection at Info, the rest at Debug: a client cannot flood the error log.
+  if (!local_error_logged_) {
+    local_error_logged_ = true;
+    GW_LOG(Info, "c%llu: %s stream %d: %d %s (%s)", static_cast<unsigned long long>(info_.id),
+           info_.peer.str().c_str(), s.id, status, code, detail.c_str());
+  } else {
+    GW_LOG(Debug, "c%llu: stream %d: %d %s (%s)", static_cast<unsigned long long>(info_.id), s.id, status, code,
+           detail.c_str());
+  }
   if (s.resp_started) {
     resetStreamWith(s, NGHTTP2_INTERNAL_ERROR);
     return;
@@ -871,7 +1084,9 @@ void ServerConnection::localError(Stream& s, int status, const char* code, const
   head.headers.add("cache-control", "no-store");
   head.content_length = body.size();
   submitResponse(s, head, false);
+  if (s.rst) return;  // could not be submitted: the stream was reset
   evbuffer_add(s.resp_body, body.data(), body.size());
+  accountResponse(static_cast<ptrdiff_t>(body.size()));
   s.resp_end = true;
   if (s.deferred) {
     s.deferred = false;
@@ -927,8 +1142,12 @@ void ServerConnection::submitResponse(Stream& s, const http::ResponseHead& head,
     rv = nghttp2_submit_response(session_, s.id, nva.data(), nva.size(), &prd);
   }
   if (rv != 0) {
+    // The stream must not hang: reset it and let the decoder go.
     GW_LOG(Info, "c%llu: stream %d: cannot submit response: %s", static_cast<unsigned long long>(info_.id), s.id,
            nghttp2_strerror(rv));
+    resetStreamWith(s, NGHTTP2_INTERNAL_ERROR);
+    if (s.decoder) s.decoder->onResetStream();
+    releaseDecoder(s);
   }
   scheduleFlush();
 }
@@ -970,10 +1189,12 @@ int ServerConnection::onSendData(Stream& s, const uint8_t* framehd, size_t lengt
     evbuffer_add(out, small, length);
   }
   data_sent_ += length;
+  s.sent += length;
   if (s.above_high && evbuffer_get_length(s.resp_body) <= settings_.limits.buffer_bytes / 4) {
     s.above_high = false;
-    if (s.decoder) s.decoder->onBelowWriteLowWatermark();
+    updatePause(s);
   }
+  accountResponse(-static_cast<ptrdiff_t>(length));
   return 0;
 }
 
@@ -1016,16 +1237,43 @@ int ServerConnection::onFrameSend(const nghttp2_frame* frame) {
   }
 }
 
+int ServerConnection::onFrameNotSend(const nghttp2_frame* frame, int lib_error_code) {
+  // A response HEADERS (or DATA) nghttp2 could not send: the stream would hang otherwise.
+  if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) return 0;
+  auto* s = static_cast<Stream*>(nghttp2_session_get_stream_user_data(session_, frame->hd.stream_id));
+  GW_LOG(Debug, "c%llu: stream %d: frame type %d not sent: %s", static_cast<unsigned long long>(info_.id),
+         frame->hd.stream_id, frame->hd.type, nghttp2_strerror(lib_error_code));
+  if (!s || s->detached) return 0;
+  resetStreamWith(*s, NGHTTP2_INTERNAL_ERROR);
+  if (s->decoder) s->decoder->onResetStream();
+  releaseDecoder(*s);
+  return 0;
+}
+
 void ServerConnection::resetStreamWith(Stream& s, uint32_t error_code) {
   if (s.rst) return;
   s.rst = true;
+  armBodyTimer(s);  // off (a header timer keeps running: the block is still open)
   nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, s.id, error_code);
   scheduleFlush();
 }
 
 void ServerConnection::releaseDecoder(Stream& s) {
   s.decoder_done = true;
+  s.upstream_paused = false;
   if (s.decoder) dispatcher_.deferredDelete(std::move(s.decoder));
+  if (s.timer_mode == Stream::TimerMode::Body) {
+    s.timer.disable();
+    s.timer_mode = Stream::TimerMode::None;
+  }
+  if (s.detached) {  // nghttp2 closed it already: the stream object goes now
+    auto it = detached_.find(s.id);
+    if (it != detached_.end()) {
+      std::unique_ptr<Stream> owned = std::move(it->second);
+      detached_.erase(it);
+      dispatcher_.deferredDelete(std::move(owned));
+    }
+  }
 }
 
 int ServerConnection::onStreamClose(int32_t stream_id, uint32_t error_code) {
@@ -1033,6 +1281,18 @@ int ServerConnection::onStreamClose(int32_t stream_id, uint32_t error_code) {
   if (it == streams_.end()) return 0;
   std::unique_ptr<Stream> s = std::move(it->second);
   streams_.erase(it);
+  s->timer.disable();
+  s->timer_mode = Stream::TimerMode::None;
+  accountResponse(-static_cast<ptrdiff_t>(evbuffer_get_length(s->resp_body)));
+  nghttp2_session_set_stream_user_data(session_, stream_id, nullptr);
+  if (s->decoder && error_code == NGHTTP2_NO_ERROR && s->resp_started && s->no_body && s->end_delivered) {
+    // A complete headers-only response (HEAD, 204, 304) whose end the decoder has not given yet
+    // (FastCGI sends it after the head): a completion, not a reset. Kept until the end comes.
+    s->detached = true;
+    detached_.emplace(stream_id, std::move(s));
+    if (streams_.empty()) armTimer();
+    return 0;
+  }
   if (s->decoder) {
     // Closed before the response completed (client reset, or our own reset).
     if (error_code != NGHTTP2_NO_ERROR) GW_LOG(Debug, "c%llu: stream %d reset: %s",
@@ -1041,7 +1301,6 @@ int ServerConnection::onStreamClose(int32_t stream_id, uint32_t error_code) {
     s->decoder->onResetStream();
     dispatcher_.deferredDelete(std::move(s->decoder));
   }
-  nghttp2_session_set_stream_user_data(session_, stream_id, nullptr);
   dispatcher_.deferredDelete(std::move(s));
   if (streams_.empty()) armTimer();
   return 0;

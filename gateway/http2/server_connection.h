@@ -17,9 +17,13 @@
 //
 // Limits (config::Http2): SETTINGS_MAX_CONCURRENT_STREAMS, SETTINGS_INITIAL_WINDOW_SIZE, header
 // list size and field count checked here (431), nghttp2's stream reset rate limit, max
-// CONTINUATIONs, max SETTINGS entries, max outbound ACKs, an idle timeout, a stall timeout (a
-// response queued that the client does not take for `timeouts.send`), and a glitch counter
-// (invalid frames, stream errors, resets we had to send) that ends the connection with GOAWAY
+// CONTINUATIONs, max SETTINGS entries, max outbound ACKs, an idle timeout, per-stream timeouts
+// (`timeouts.client_header` for a header block, `timeouts.client_body` idle while the request
+// body is due and not paused; a stream whose queued response makes no progress for
+// `timeouts.send` is reset), a per-connection response budget (4 x `limits.buffer_bytes` queued
+// over all streams pauses every stream's upstream), a bound on nghttp2's outbound queue (input
+// is not read while our output is blocked), and a glitch counter (invalid frames, stream errors,
+// empty DATA/CONTINUATION frames, resets we had to send) that ends the connection with GOAWAY
 // ENHANCE_YOUR_CALM past `max_glitches`. Each limit hit is counted and logged once per
 // connection.
 //
@@ -32,6 +36,7 @@
 #include <event2/bufferevent.h>
 #include <nghttp2/nghttp2.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <unordered_map>
@@ -73,6 +78,8 @@ class ServerConnection : public http::DownstreamConnection {
   int onDataChunkRecv(int32_t stream_id, const uint8_t* data, size_t len);
   int onStreamClose(int32_t stream_id, uint32_t error_code);
   int onFrameSend(const nghttp2_frame* frame);
+  int onFrameNotSend(const nghttp2_frame* frame, int lib_error_code);
+  int onBeginFrame(const nghttp2_frame_hd* hd);
   ssize_t onReadData(Stream& s, size_t length, uint32_t* data_flags);
   int onSendData(Stream& s, const uint8_t* framehd, size_t length);
 
@@ -82,6 +89,12 @@ class ServerConnection : public http::DownstreamConnection {
   void submitResponse(Stream& s, const http::ResponseHead& head, bool end_stream);
   void resetStreamWith(Stream& s, uint32_t error_code);
   void releaseDecoder(Stream& s);  // the response is complete (or cut): the stream object goes
+  // Response bytes queued in a stream's buffer (+) or moved to the socket (-): the connection's
+  // budget (pauses every stream's upstream above it).
+  void accountResponse(ptrdiff_t delta);
+  void updatePause(Stream& s);
+  void armBodyTimer(Stream& s);
+  void onStreamTimer(Stream& s);
   nghttp2_session* session() { return session_; }
   const ServerSettings& settings() const { return settings_; }
 
@@ -102,6 +115,7 @@ class ServerConnection : public http::DownstreamConnection {
   void onWrite();
   void onEvent(short what);
   void flushNow();
+  bool pauseReadIfBlocked();  // output above kOutputHigh: stop reading input until onWrite
   void resumeStreams();
   void onTimer();
   void armTimer();
@@ -110,7 +124,9 @@ class ServerConnection : public http::DownstreamConnection {
   void localError(Stream& s, int status, const char* code, const std::string& detail);
   void glitch(const char* what);
   void limitHit(Limit which, const char* what);
-  void terminate(uint32_t error_code, const char* why);  // GOAWAY, then close after flush
+  void terminate(uint32_t error_code, const char* why, bool quiet = false);  // GOAWAY, then close after flush
+  void outboundFlood();  // nghttp2's outbound queue past its bound: raw GOAWAY, then close
+  void rawGoaway(uint32_t code);
   void fatal(int lib_error);  // nghttp2_session_mem_recv failed: a raw GOAWAY, then close
   void closeNow();
   void maybeClose();
@@ -129,6 +145,13 @@ class ServerConnection : public http::DownstreamConnection {
   bool direct_io_;
   nghttp2_session* session_ = nullptr;
   std::unordered_map<int32_t, std::unique_ptr<Stream>> streams_;
+  // Closed by nghttp2 after a complete headers-only response whose end has not come from the
+  // decoder yet (FastCGI sends it after the head): kept until the decoder finishes.
+  std::unordered_map<int32_t, std::unique_ptr<Stream>> detached_;
+  size_t resp_buffered_ = 0;  // sum of the streams' queued response bytes
+  bool conn_paused_ = false;  // resp_buffered_ went over the connection budget
+  bool read_paused_ = false;  // input not processed while the socket output is above kOutputHigh
+  bool local_error_logged_ = false;
   std::vector<int32_t> to_resume_;
   Timer timer_;          // idle (no stream) or stall check (streams open)
   Timer drain_timer_;    // between the two GOAWAY frames

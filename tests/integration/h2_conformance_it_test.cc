@@ -14,7 +14,7 @@ namespace {
 GatewayOptions h2Options() {
   GatewayOptions o;
   o.workers = 1;
-  o.timeouts = "  send: 2s\n";
+  o.timeouts = "  send: 2s\n  client_header: 1s\n  client_body: 1s\n";
   o.extra =
       "http2:\n"
       "  max_concurrent_streams: 10\n"
@@ -36,14 +36,28 @@ const char* const kCases[] = {
     "too_many_settings_entries", "concurrent_streams_limit", "header_list_too_large_is_431",
     "request_and_response_trailers", "rapid_reset", "continuation_flood", "hpack_amplified_header_block",
     "ping_flood", "settings_flood", "glitch_limit", "zero_window_stall", "slow_read", "idle_timeout",
-    "graceful_shutdown",
+    "graceful_shutdown", "header_block_timeout", "body_timeout_is_408", "scheme_from_connection",
+    "host_case_insensitive", "headers_only_response_completes",
 };
 
 class H2ConformanceIT : public IntegrationTest, public ::testing::WithParamInterface<const char*> {};
 
 TEST_P(H2ConformanceIT, Case) {
   const std::string name = GetParam();
-  startGateway(h2Options());
+  GatewayOptions o = h2Options();
+  // headers_only_response_completes: a FastCGI peer (tests/support/fcgi_peer.py) under /fcgi.
+  std::unique_ptr<Process> fcgi;
+  const std::string fcgi_log = tmp_->file("fcgi_peer.log");
+  if (name == "headers_only_response_completes") {
+    const uint16_t port = deadPort();
+    fcgi = Process::spawn({"/usr/bin/python3", supportDir() + "/fcgi_peer.py", std::to_string(port), fcgi_log},
+                          tmp_->file("fcgi_peer.out"), tmp_->file("fcgi_peer.err"));
+    ASSERT_TRUE(waitForPort(port, 10000ms)) << "fcgi_peer.py did not start";
+    o.upstreams = "  - name: fcgi\n    kind: fastcgi\n    servers: [\"127.0.0.1:" + std::to_string(port) +
+                  "\"]\n    response_timeout: 3s\n    retries: 0\n";
+    o.routes = "  - prefix: /fcgi\n    upstream: fcgi\n";
+  }
+  startGateway(o);
   std::vector<std::string> argv{"/usr/bin/python3", sourceDir() + "/tests/integration/h2_conformance.py", "--port",
                                 std::to_string(gw_->port()), "--case", name};
   if (name == "graceful_shutdown") {
@@ -53,6 +67,19 @@ TEST_P(H2ConformanceIT, Case) {
   auto r = runTool(argv, 60000ms);
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err << "\ngatewayd stderr:\n" << gw_->errorLog();
   EXPECT_NE(r.out.find("ok " + name), std::string::npos) << r.out << r.err;
+  if (name == "headers_only_response_completes") {
+    // A completion, not a reset: the access log has the 304 without downstream_reset, and the
+    // upstream request was not aborted.
+    bool found = false;
+    for (const auto& line : waitAccessLog(2)) {
+      if (line.find("not-modified-slow") == std::string::npos) continue;
+      found = true;
+      EXPECT_NE(line.find("304"), std::string::npos) << line;
+      EXPECT_EQ(line.find("downstream_reset"), std::string::npos) << line;
+    }
+    EXPECT_TRUE(found) << gw_->errorLog();
+    for (const auto& line : readLines(fcgi_log)) EXPECT_EQ(line.rfind("ABORT", 0), std::string::npos) << line;
+  }
   if (name == "graceful_shutdown") {
     EXPECT_EQ(gw_->process().waitExit(10000ms).value_or(-1), 0) << gw_->errorLog();
   } else {

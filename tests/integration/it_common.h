@@ -20,6 +20,7 @@ struct GatewayOptions {
   std::string bad_upstream_extra = "    response_timeout: 1s\n    idle_timeout: 2s\n";
   std::string extra;  // more top-level YAML
   std::string routes;  // YAML list items placed before the default routes (first match wins)
+  std::string upstreams;  // YAML list items appended to the default upstreams
   std::string listen_address = "127.0.0.1";
   std::string listener_extra;  // YAML lines under the listener (indented by 4), e.g. a tls block
 };
@@ -94,6 +95,7 @@ class IntegrationTest : public ::testing::Test {
          "\"]\n    retries: 1\n    max_fails: 1\n    fail_timeout: 30s\n    idle_timeout: 10s\n";
     y += "  - name: flaky\n    servers: [\"" + b + "\", \"" + g +
          "\"]\n    retries: 1\n    max_fails: 100\n    idle_timeout: 10s\n";
+    y += o.upstreams;
     y += "routes:\n" + o.routes;
     y += "  - name: exact-host\n    hosts: [\"api.test\"]\n    prefix: /svc\n    strip_prefix: true\n"
          "    upstream: echo\n";

@@ -6,7 +6,8 @@ it receives and multiplexes (answers FCGI_MPXS_CONNS=1, FCGI_MAX_REQS=8).
 Usage: fcgi_peer.py PORT LOGFILE
 Paths (PATH_INFO suffix): /delay (answer after 300 ms), /hold (never answers, waits for ABORT),
 /garbage (a record with version 7), /short (Content-Length 10, 3 bytes, END_REQUEST),
-/not-modified (Status: 304 with Content-Length 1234, no body), /hold-deaf (never answers and
+/not-modified (Status: 304 with Content-Length 1234, no body), /not-modified-slow (a 304 head, the
+empty STDOUT and END_REQUEST 300 ms later), /hold-deaf (never answers and
 ignores ABORT: no END_REQUEST), /redir-dots, /redir-out, /redir-ok (local redirects: Location
 /peer/a/%2e%2e/b, /fcgi-tcp/x, /peer/ok?from=redir), /redir-early (Location: /peer/delay as soon
 as PARAMS end, before reading STDIN),
@@ -79,6 +80,11 @@ async def handle(reader, writer):
             await asyncio.sleep(0.3)
         if path.endswith("/garbage"):
             writer.write(b"\x07\x06\x00\x01\x00\x04\x00\x00junk")
+        elif path.endswith("/not-modified-slow"):  # the head, then the end of the response 300 ms later
+            writer.write(record(6, rid, b"Status: 304 Not Modified\r\nETag: \"v1\"\r\n\r\n"))
+            await writer.drain()
+            await asyncio.sleep(0.3)
+            writer.write(record(6, rid) + end_request(rid))
         elif path.endswith("/not-modified"):
             writer.write(record(6, rid, b"Status: 304 Not Modified\r\nContent-Length: 1234\r\nETag: \"v1\"\r\n\r\n") +
                          record(6, rid) + end_request(rid))
