@@ -2,9 +2,25 @@
 
 #include <sys/uio.h>
 
+#include <cerrno>
+#include <cstring>
+
+#include "core/counters.h"
+#include "core/log.h"
+
 #include <algorithm>
 
 namespace gw {
+
+void logDownstreamSocketError(uint64_t conn_id) {
+  int err = EVUTIL_SOCKET_ERROR();
+  if (err == ECONNRESET || err == EPIPE) {
+    GW_INC(downstream_cx_reset);
+    GW_LOG(Debug, "c%llu: client reset (%s)", static_cast<unsigned long long>(conn_id), strerror(err));
+  } else {
+    GW_LOG(Info, "c%llu: socket error: %s", static_cast<unsigned long long>(conn_id), strerror(err));
+  }
+}
 
 bool writeThrough(bufferevent* bev) {
   evbuffer* out = bufferevent_get_output(bev);

@@ -12,8 +12,13 @@
 #include <event2/event.h>
 
 #include <cstddef>
+#include <cstdint>
 
 namespace gw {
+
+// A downstream connection's socket failed (BEV_EVENT_ERROR): counts a client reset (ECONNRESET,
+// EPIPE; logged at debug) or logs the error at info. Reads errno, so call it first thing.
+void logDownstreamSocketError(uint64_t conn_id);
 
 // Returns true if everything was written (EV_WRITE not needed).
 bool writeThrough(bufferevent* bev);

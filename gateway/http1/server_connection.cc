@@ -720,13 +720,7 @@ void ServerConnection::onEvent(short what) {
     return;
   }
   if (what & BEV_EVENT_ERROR) {
-    int err = EVUTIL_SOCKET_ERROR();
-    if (err == ECONNRESET || err == EPIPE) {
-      GW_INC(downstream_cx_reset);
-      GW_LOG(Debug, "c%llu: client reset (%s)", static_cast<unsigned long long>(info_.id), strerror(err));
-    } else {
-      GW_LOG(Info, "c%llu: socket error: %s", static_cast<unsigned long long>(info_.id), strerror(err));
-    }
+    logDownstreamSocketError(info_.id);
     closeNow();
     return;
   }

@@ -153,13 +153,7 @@ class FramedIT : public ::testing::Test {
  protected:
   void SetUp() override { tmp_ = std::make_unique<TempDir>(); }
   void TearDown() override {
-    if (gw_) {
-      gw_->process().stop(SIGTERM, 5000ms);
-      std::string err = gw_->errorLog();
-      EXPECT_EQ(err.find("Sanitizer"), std::string::npos) << err;
-      EXPECT_EQ(err.find("runtime error:"), std::string::npos) << err;
-    }
-    gw_.reset();
+    stopChecked(gw_);
     tmp_.reset();
   }
 

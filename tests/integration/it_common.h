@@ -45,6 +45,18 @@ inline std::string selfSignedTlsBlock() {
          "}\n";
 }
 
+// Stops a test's gatewayd with a clean drain and fails the test on any sanitizer report in its
+// error log (GW_SANITIZE builds: leaks show at exit).
+inline void stopChecked(std::unique_ptr<Gateway>& gw) {
+  if (gw) {
+    gw->process().stop(SIGTERM, 5000ms);
+    std::string err = gw->errorLog();
+    EXPECT_EQ(err.find("Sanitizer"), std::string::npos) << err;
+    EXPECT_EQ(err.find("runtime error:"), std::string::npos) << err;
+  }
+  gw.reset();
+}
+
 class IntegrationTest : public ::testing::Test {
  public:
   static void SetUpTestSuite() {
@@ -65,14 +77,7 @@ class IntegrationTest : public ::testing::Test {
  protected:
   void SetUp() override { tmp_ = std::make_unique<TempDir>(); }
   void TearDown() override {
-    if (gw_) {
-      // A clean drain, and no sanitizer report (GW_SANITIZE builds: leaks show at exit).
-      gw_->process().stop(SIGTERM, 5000ms);
-      std::string err = gw_->errorLog();
-      EXPECT_EQ(err.find("Sanitizer"), std::string::npos) << err;
-      EXPECT_EQ(err.find("runtime error:"), std::string::npos) << err;
-    }
-    gw_.reset();
+    stopChecked(gw_);
     tmp_.reset();
   }
 

@@ -11,7 +11,7 @@
 #include <fstream>
 #include <string>
 
-#include "harness.h"
+#include "it_common.h"
 
 namespace gwtest {
 namespace {
@@ -37,13 +37,7 @@ class StaticIT : public ::testing::Test {
     ASSERT_EQ(symlink("hello.txt", (root_ + "/alias.txt").c_str()), 0);
   }
   void TearDown() override {
-    if (gw_) {
-      gw_->process().stop(SIGTERM, 5000ms);
-      std::string err = gw_->errorLog();
-      EXPECT_EQ(err.find("Sanitizer"), std::string::npos) << err;
-      EXPECT_EQ(err.find("runtime error:"), std::string::npos) << err;
-    }
-    gw_.reset();
+    stopChecked(gw_);
     tmp_.reset();
   }
 
