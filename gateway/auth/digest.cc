@@ -5,6 +5,8 @@
 
 #include <array>
 
+#include "core/util.h"
+
 namespace gw::auth {
 namespace {
 
@@ -103,23 +105,11 @@ int algorithmRank(Algorithm a) {
   return base + (a.sess ? 1 : 0);
 }
 
-namespace {
-std::string toHex(const unsigned char* md, unsigned len) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(len * 2, '0');
-  for (unsigned i = 0; i < len; ++i) {
-    out[2 * i] = kHex[md[i] >> 4];
-    out[2 * i + 1] = kHex[md[i] & 15];
-  }
-  return out;
-}
-}  // namespace
-
 std::string hashHex(Hash h, std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   if (EVP_Digest(data.data(), data.size(), md, &len, evpFor(h), nullptr) != 1) return {};
-  return toHex(md, len);
+  return hexEncode(md, len);
 }
 
 std::string computeHa1(Hash h, std::string_view user, std::string_view realm, std::string_view password) {
@@ -300,7 +290,7 @@ std::string BodyHasher::finishHex() {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   if (EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), md, &len) != 1) return {};
-  return toHex(md, len);
+  return hexEncode(md, len);
 }
 
 std::string computeRspauth(ResponseInput in) {

@@ -11,20 +11,12 @@
 #include <cstring>
 #include <functional>
 
+#include "core/util.h"
+
 namespace gw::auth {
 namespace {
 
 constexpr size_t kRawLen = 32;  // 8 issued + 8 random + 16 mac
-
-std::string toHex(const unsigned char* p, size_t n) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(n * 2, '0');
-  for (size_t i = 0; i < n; ++i) {
-    out[2 * i] = kHex[p[i] >> 4];
-    out[2 * i + 1] = kHex[p[i] & 15];
-  }
-  return out;
-}
 
 int hexNibble(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -65,7 +57,7 @@ std::string NonceCodec::mint(std::string_view realm, uint64_t now) const {
   if (RAND_bytes(raw + 8, 8) != 1) abort();
   std::string m = mac(realm, raw);
   memcpy(raw + 16, m.data(), 16);
-  return toHex(raw, kRawLen);
+  return hexEncode(raw, kRawLen);
 }
 
 NonceCodec::Verified NonceCodec::verify(std::string_view realm, std::string_view nonce, uint64_t now) const {

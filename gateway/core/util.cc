@@ -60,6 +60,17 @@ std::optional<Millis> parseDuration(std::string_view s) {
   return std::nullopt;
 }
 
+std::string hexEncode(const void* data, size_t n) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  const auto* p = static_cast<const unsigned char*>(data);
+  std::string out(n * 2, '0');
+  for (size_t i = 0; i < n; ++i) {
+    out[2 * i] = kHex[p[i] >> 4];
+    out[2 * i + 1] = kHex[p[i] & 15];
+  }
+  return out;
+}
+
 std::string randomRequestId() {
   thread_local std::mt19937_64 rng = [] {
     uint64_t seed[2] = {0, 0};

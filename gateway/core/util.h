@@ -16,6 +16,8 @@ bool iequals(std::string_view a, std::string_view b);
 // ASCII lower-casing (header names, hosts).
 std::string toLower(std::string_view s);
 std::string_view trim(std::string_view s);  // strips SP and HTAB (OWS)
+// Lower-case hex of `n` bytes.
+std::string hexEncode(const void* data, size_t n);
 // The value of a hex digit, -1 if `c` is none.
 inline int hexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
