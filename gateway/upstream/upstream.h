@@ -25,7 +25,7 @@ enum class Failure {
   Reset,            // 502: the upstream closed or reset the connection
   BadResponse,      // 502: the upstream broke HTTP
   Overloaded,       // 503 + Retry-After: every server busy and the wait queue full (or waited too long)
-  LengthRequired,   // 411: the upstream protocol needs a Content-Length (uwsgi / FastCGI)
+  LengthRequired,   // 411: the upstream protocol needs a Content-Length (a guard: ActiveStream spools such bodies)
   BadRequest,       // 400: the request cannot be expressed in the upstream protocol (e.g. %00 in the path)
   HeadersTooLarge,  // 431: the header section does not fit the upstream protocol (uwsgi's 64 KiB)
 };
