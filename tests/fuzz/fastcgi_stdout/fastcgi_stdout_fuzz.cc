@@ -11,7 +11,7 @@
 #include <map>
 #include <memory>
 
-#include "http/headers.h"
+#include "../response_sink_check.h"
 #include "upstream/fastcgi/fastcgi.h"
 #include "upstream/fastcgi/stdout_reader.h"
 
@@ -19,27 +19,7 @@ namespace {
 
 using namespace gw;
 
-struct Sink : upstream::ResponseSink {
-  std::optional<uint64_t> cl;
-  uint64_t body = 0;
-  bool head = false;
-  bool onResponseHead(http::ResponseHeadPtr h) override {
-    if (head || h->status < 200 || h->status > 599) abort();
-    for (const auto& f : h->headers.fields()) {
-      if (!http::isValidFieldName(f.name) || !http::isValidFieldValue(f.value)) abort();
-    }
-    head = true;
-    cl = h->content_length;
-    return true;
-  }
-  bool onResponseBody(evbuffer* d) override {
-    if (!head) abort();
-    body += evbuffer_get_length(d);
-    evbuffer_drain(d, evbuffer_get_length(d));
-    if (cl && body > *cl) abort();  // the reader must refuse before delivering an overrun
-    return true;
-  }
-};
+using Sink = gwfuzz::CheckingSink;
 
 struct Run : fastcgi::DecoderCallbacks {
   struct Req {

@@ -12,7 +12,7 @@
 #include <cstring>
 #include <memory>
 
-#include "core/log.h"
+#include "../codec_harness.h"
 #include "http2/server_connection.h"
 
 namespace {
@@ -63,35 +63,15 @@ class FakeStream : public gw::http::RequestDecoder {
   int calls_ = 0;
 };
 
-class Harness : public gw::http::ServerConnectionCallbacks, public gw::http::ConnectionOwner {
- public:
-  explicit Harness(gw::Dispatcher& d) : d_(d) {}
-  gw::http::RequestDecoderPtr newStream(gw::http::ResponseEncoder& enc, const gw::http::ConnectionInfo&) override {
-    return std::make_unique<FakeStream>(enc);
-  }
-  void onProtocolError(const gw::http::StreamInfo&) override {}
-  void onConnectionClosed(gw::http::DownstreamConnection&) override { d_.deferredDelete(std::move(conn)); }
-  std::unique_ptr<gw::http2::ServerConnection> conn;
-
- private:
-  gw::Dispatcher& d_;
-};
+using Harness = gwfuzz::Harness<gw::http2::ServerConnection, FakeStream>;
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const bool init = [] {
-    std::signal(SIGPIPE, SIG_IGN);
-    gw::setLogLevel(gw::LogLevel::Error);
-    return true;
-  }();
-  (void)init;
+  gwfuzz::initOnce();
   if (size > 60000) size = 60000;  // stays within one socket buffer: no blocking write
   int sv[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0) return 0;
-  int big = 1 << 20;
-  setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
-  setsockopt(sv[0], SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+  if (!gwfuzz::openPair(sv)) return 0;
   event_base* base = event_base_new();
   {
     gw::Dispatcher d(base);
@@ -107,23 +87,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     settings.http2.max_glitches = 10;
     settings.http2.max_outbound_acks = 50;
     Harness h(d);
-    gw::http::ConnectionInfo info;
-    info.id = 1;
-    info.peer = *gw::SocketAddress::parseNumeric("127.0.0.1:1");
-    info.peer_ip = "127.0.0.1";
+    const gw::http::ConnectionInfo info = gwfuzz::connectionInfo();
     static const char kPreface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
     ssize_t w = write(sv[1], kPreface, sizeof(kPreface) - 1);
     w = write(sv[1], data, size);
     (void)w;
     h.conn = std::make_unique<gw::http2::ServerConnection>(
         d, bufferevent_socket_new(base, sv[0], BEV_OPT_CLOSE_ON_FREE), info, settings, h, h);
-    shutdown(sv[1], SHUT_WR);
-    char sink[65536];
-    for (int i = 0; i < 16; ++i) {
-      event_base_loop(base, EVLOOP_NONBLOCK);
-      while (read(sv[1], sink, sizeof(sink)) > 0) {
-      }
-    }
+    gwfuzz::pump(base, sv[1]);
     h.conn.reset();
     d.clearDeferred();
   }
