@@ -14,6 +14,7 @@
 #   env KEEP=1     keep the temp dir
 # Needs: uwsgi + uwsgi-plugin-python3, nginx, wrk, python3-gevent, python3-cherrypy3 (cheroot).
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 DUR=5; ROUNDS=3
 [[ "${1:-}" == "--quick" ]] && { DUR=2; ROUNDS=2; }
@@ -33,9 +34,6 @@ cleanup() { for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
             for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
             [[ "${KEEP:-0}" == 1 ]] || rm -rf "$W"; }
 trap cleanup EXIT
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_tcp() { for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done
-             echo "port $1 never opened" >&2; return 1; }
 
 P_FCGI=$(free_port); P_UWSGI=$(free_port); P_GW=$(free_port); P_NGX=$(free_port); P_GEV=$(free_port); P_CHR=$(free_port)
 uwsgi --plugin python3 --master --processes "$PROCS" --die-on-term --need-app --disable-logging \
@@ -121,7 +119,6 @@ if ((CG)); then
   exit 0
 fi
 
-to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) printf "%.3f", v/1000; else if (v ~ /ms$/) printf "%.3f", v+0; else printf "%.3f", v*1000 }'; }
 declare -A RPS P99
 echo "round target req/s p99_ms errors"
 for r in $(seq 1 $ROUNDS); do
@@ -134,8 +131,6 @@ for r in $(seq 1 $ROUNDS); do
     RPS[$t]="${RPS[$t]:-} $rps"; P99[$t]="${P99[$t]:-} $p99"
   done
 done
-mean() { awk '{s=0; for (i=1;i<=NF;i++) s+=$i; printf "%.1f", s/NF}' <<<"$1"; }
-mean2() { awk '{s=0; for (i=1;i<=NF;i++) s+=$i; printf "%.2f", s/NF}' <<<"$1"; }
 echo
 echo "| target | req/s | p99 (ms) |"
 echo "| --- | --- | --- |"

@@ -18,6 +18,7 @@
 #   * Memory (first, on fresh processes): RSS of each proxy at idle, then with 1,000 idle HTTP/2
 #     connections (h2c, each did one request first); reported per connection.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 QUICK=0
 [[ "${1:-}" == "--quick" ]] && QUICK=1
@@ -46,8 +47,6 @@ cleanup() {
 }
 trap cleanup EXIT
 ulimit -n 20000 2>/dev/null || true
-free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_tcp() { for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
 rss_kb() { local t=0; for p in "$@"; do t=$(( t + $(awk '/VmRSS/{print $2}' /proc/$p/status) )); done; echo $t; }
 
 # ---------------------------------------------------------------- backend

@@ -35,6 +35,7 @@
 # Tools needed (installed from Debian packages, nothing is installed at run time):
 #   nginx (nginx-light), wrk, h2load (nghttp2-client), curl, /usr/bin/python3.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 QUICK=0
 for a in "$@"; do
@@ -119,9 +120,6 @@ if (( $(ulimit -n) < HOLD_CONNS + 200 )); then
   echo "run.sh: ulimit -n is $(ulimit -n); holding only $HOLD_CONNS idle connections" >&2
 fi
 
-free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_tcp() { for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done
-             echo "run.sh: nothing listening on 127.0.0.1:$1 after 5 s" >&2; return 1; }
 
 # ---------------------------------------------------------------- backend (nginx, static)
 mkdir -p "$W/www" "$W/be/logs" "$W/be/tmp" "$W/px/logs" "$W/px/tmp"

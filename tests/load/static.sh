@@ -13,6 +13,7 @@
 # table with ratio = gatewayd / nginx (sendfile on).
 # Tools: nginx (nginx-light), wrk, curl, python3 (Debian packages; nothing is installed here).
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 QUICK=0
 [[ "${1:-}" == --quick ]] && QUICK=1
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -37,8 +38,6 @@ cleanup() {
   rm -rf "$W"
 }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-wait_tcp() { for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0; sleep 0.05; done; return 1; }
 
 mkdir -p "$W/www" "$W/ng/logs" "$W/ng/tmp"
 printf 'hello, world\n' > "$W/www/small.txt"
@@ -102,7 +101,6 @@ run() {  # name port path conns -> appends "rps p99ms"
   echo "  $1 $3 c=$4: $rps req/s, p99 $p99 ms" >&2
   RPS[$1$3]="${RPS[$1$3]:-} $rps"; P99[$1$3]="${P99[$1$3]:-} $p99"
 }
-mean() { tr ' ' '\n' <<<"$1" | awk 'NF {s+=$1; n++} END {printf "%.1f", s/n}'; }
 echo "gatewayd $("$W/gwd-bench" --version 2>&1 | head -1), nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///'), workers $WORKERS, $(nproc) CPUs" >&2
 for c in "/small.txt 64" "/1mb.bin 16"; do
   set -- $c

@@ -14,6 +14,7 @@
 # connections and 1 MiB GET with 16; plus "new connection per request" (wrk -H "Connection: close")
 # to price the handshakes themselves. Runs alternate gatewayd, nginx per round after a warm-up.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 QUICK=0
 [[ "${1:-}" == "--quick" ]] && QUICK=1
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -35,8 +36,6 @@ PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true
             [[ "${KEEP:-0}" == 1 ]] && echo "kept $W" || rm -rf "$W"; }
 trap cleanup EXIT
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_tcp() { for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
   -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$W/key.pem" -out "$W/cert.pem" 2>/dev/null
@@ -147,7 +146,6 @@ for c in "${CASES[@]}"; do
   done
 done
 
-mean() { awk '{s=0; for (i=1;i<=NF;i++) s+=$i; printf "%.1f", s/NF}' <<<"$1"; }
 echo
 echo "| case (wrk -t1, HTTPS HTTP/1.1, $WORKERS worker) | gatewayd req/s | nginx req/s | ratio | gatewayd p99 ms | nginx p99 ms |"
 echo "| --- | --- | --- | --- | --- | --- |"

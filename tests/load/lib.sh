@@ -1,0 +1,11 @@
+# Helpers shared by the load scripts (sourced, not run).
+# A free loopback TCP port.
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# Waits up to 10 s for something to listen on 127.0.0.1:PORT.
+wait_tcp() { for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done
+             echo "$(basename "$0"): nothing listening on 127.0.0.1:$1 after 10 s" >&2; return 1; }
+# Mean of a space-separated list of numbers, 1 or 2 decimals.
+mean() { awk '{s=0; for (i=1;i<=NF;i++) s+=$i; printf "%.1f", s/NF}' <<<"$1"; }
+mean2() { awk '{s=0; for (i=1;i<=NF;i++) s+=$i; printf "%.2f", s/NF}' <<<"$1"; }
+# wrk's latency ("812.00us", "3.21ms", "1.02s") in milliseconds.
+to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) printf "%.3f", v/1000; else if (v ~ /ms$/) printf "%.3f", v+0; else printf "%.3f", v*1000 }'; }
