@@ -41,20 +41,34 @@ void topUpInput(bufferevent* bev, size_t limit) {
   if (have >= limit) return;
   // ...and the end of its input frozen between reads: only libevent fills it.
   evbuffer_unfreeze(in, 0);
-  evbuffer_iovec v[2];
-  int n = evbuffer_reserve_space(in, static_cast<ev_ssize_t>(limit - have), v, 2);
-  if (n > 0) {
-    iovec iov[2];
-    for (int i = 0; i < n; ++i) iov[i] = {v[i].iov_base, v[i].iov_len};
-    ssize_t r = readv(bufferevent_getfd(bev), iov, n);
-    size_t left = r > 0 ? static_cast<size_t>(r) : 0;
-    for (int i = 0; i < n; ++i) {
-      v[i].iov_len = std::min(v[i].iov_len, left);
-      left -= v[i].iov_len;
-    }
-    evbuffer_commit_space(in, v, r > 0 ? n : 0);
-  }
+  readInto(in, bufferevent_getfd(bev), limit - have);
   evbuffer_freeze(in, 0);
+}
+
+ssize_t readInto(evbuffer* buf, evutil_socket_t fd, size_t max) {
+  evbuffer_iovec v[2];
+  int n = evbuffer_reserve_space(buf, static_cast<ev_ssize_t>(max), v, 2);
+  if (n <= 0) {
+    errno = ENOMEM;
+    return -1;
+  }
+  iovec iov[2];
+  size_t room = 0;
+  for (int i = 0; i < n; ++i) {
+    v[i].iov_len = std::min(v[i].iov_len, max - room);  // reserve_space may offer more than asked
+    room += v[i].iov_len;
+    iov[i] = {v[i].iov_base, v[i].iov_len};
+  }
+  ssize_t r = readv(fd, iov, n);
+  const int saved = errno;
+  size_t left = r > 0 ? static_cast<size_t>(r) : 0;
+  for (int i = 0; i < n; ++i) {
+    v[i].iov_len = std::min(v[i].iov_len, left);
+    left -= v[i].iov_len;
+  }
+  evbuffer_commit_space(buf, v, r > 0 ? n : 0);
+  errno = saved;
+  return r;
 }
 
 }  // namespace gw

@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <sys/types.h>
 
 namespace gw {
 
@@ -23,5 +24,9 @@ void logDownstreamSocketError(uint64_t conn_id);
 // Returns true if everything was written (EV_WRITE not needed).
 bool writeThrough(bufferevent* bev);
 void topUpInput(bufferevent* bev, size_t limit);
+
+// One readv(2) of up to `max` bytes from `fd` appended to `buf` (no FIONREAD, no 4 KiB cap).
+// Returns what read(2) returned (errno set when < 0).
+ssize_t readInto(evbuffer* buf, evutil_socket_t fd, size_t max);
 
 }  // namespace gw

@@ -43,7 +43,7 @@ bool validAuthority(std::string_view host) {
 
 }  // namespace
 
-ServerConnection::ServerConnection(Dispatcher& dispatcher, bufferevent* bev, const http::ConnectionInfo& info,
+ServerConnection::ServerConnection(Dispatcher& dispatcher, TransportPtr io, const http::ConnectionInfo& info,
                                    const ServerSettings& settings, http::ServerConnectionCallbacks& callbacks,
                                    http::ConnectionOwner& owner)
     : dispatcher_(dispatcher),
@@ -51,28 +51,24 @@ ServerConnection::ServerConnection(Dispatcher& dispatcher, bufferevent* bev, con
       settings_(settings),
       callbacks_(callbacks),
       owner_(owner),
-      bev_(bev),
-      direct_io_(!info.tls),
+      io_(std::move(io)),
       body_buf_(evbuffer_new()),
       timer_(dispatcher, [this] { onTimer(); }),
       process_later_(dispatcher, [](evutil_socket_t, short, void* arg) { static_cast<ServerConnection*>(arg)->process(); },
                      this),
       flush_later_(dispatcher, [](evutil_socket_t, short, void* arg) { static_cast<ServerConnection*>(arg)->flushNow(); },
                    this) {
-  bufferevent_set_max_single_write(bev_, settings.limits.buffer_bytes);  // libevent's default: 16 KiB
-  bufferevent_setcb(bev_, &ServerConnection::onReadCb, &ServerConnection::onWriteCb, &ServerConnection::onEventCb, this);
+  io_->setCallbacks(this);
   // Input is bounded: a head may use max_header_bytes; a body streams through `buffer_bytes`.
-  size_t read_high = std::max(settings.limits.max_header_bytes + 1024, settings.limits.buffer_bytes);
-  bufferevent_setwatermark(bev_, EV_READ, 0, read_high);
-  bufferevent_setwatermark(bev_, EV_WRITE, settings.limits.buffer_bytes / 4, 0);
-  timeval send_timeout{static_cast<time_t>(settings.timeouts.send.count() / 1000),
-                       static_cast<suseconds_t>((settings.timeouts.send.count() % 1000) * 1000)};
-  bufferevent_set_timeouts(bev_, nullptr, &send_timeout);
-  bufferevent_enable(bev_, EV_READ);  // EV_WRITE only while the kernel pushes back (flushNow)
+  io_limits_.read_high = std::max(settings.limits.max_header_bytes + 1024, settings.limits.buffer_bytes);
+  io_limits_.write_low = settings.limits.buffer_bytes / 4;
+  io_limits_.send_timeout = settings.timeouts.send;
+  io_->setLimits(io_limits_);
+  io_->enableRead(true);
   http_parser_init(&parser_, HTTP_REQUEST);
   parser_.data = this;
   timer_.enable(settings.timeouts.client_header);  // an idle new connection is closed quietly
-  if (evbuffer_get_length(bufferevent_get_input(bev_)) > 0) process_later_.activate();
+  if (evbuffer_get_length(io_->input()) > 0) process_later_.activate();
 }
 
 ServerConnection::~ServerConnection() {
@@ -80,34 +76,26 @@ ServerConnection::~ServerConnection() {
     stream_->onResetStream();
     stream_.reset();
   }
-  if (bev_) bufferevent_free(bev_);
   evbuffer_free(body_buf_);
-}
-
-void ServerConnection::onReadCb(bufferevent*, void* arg) { static_cast<ServerConnection*>(arg)->onRead(); }
-void ServerConnection::onWriteCb(bufferevent*, void* arg) { static_cast<ServerConnection*>(arg)->onWrite(); }
-void ServerConnection::onEventCb(bufferevent*, short what, void* arg) {
-  static_cast<ServerConnection*>(arg)->onEvent(what);
 }
 
 void ServerConnection::onRead() {
   if (closed_) return;
   if (lingering_) {
-    evbuffer* in = bufferevent_get_input(bev_);
+    evbuffer* in = io_->input();
     evbuffer_drain(in, evbuffer_get_length(in));
     return;
   }
   // A body read may have been cut at libevent's 4 KiB: fetch what the socket holds in one call.
-  if (direct_io_ && state_ == State::Body && !read_disabled_ &&
-      evbuffer_get_length(bufferevent_get_input(bev_)) >= 4096) {
-    topUpInput(bev_, settings_.limits.buffer_bytes);
+  if (state_ == State::Body && !read_disabled_ && evbuffer_get_length(io_->input()) >= 4096) {
+    io_->topUpInput(settings_.limits.buffer_bytes);
   }
   process();
 }
 
 void ServerConnection::process() {
   while (!closed_ && !closing_after_flush_) {
-    evbuffer* in = bufferevent_get_input(bev_);
+    evbuffer* in = io_->input();
     if (state_ == State::AwaitHead) {
       if (stream_ || evbuffer_get_length(in) == 0) return;  // pipelined: wait for the response
       if (!parseHead(in)) return;
@@ -487,7 +475,7 @@ void ServerConnection::sendError(int status, const char* code, const std::string
                      "\r\nContent-Type: application/problem+json\r\nContent-Length: " + std::to_string(body.size()) +
                      "\r\nDate: " + std::string(httpDate()) + "\r\nConnection: close\r\n\r\n" + body;
   response_started_ = true;
-  evbuffer_add(bufferevent_get_output(bev_), resp.data(), resp.size());
+  evbuffer_add(io_->output(), resp.data(), resp.size());
   scheduleFlush();
   closeAfterFlush();
 }
@@ -496,7 +484,7 @@ void ServerConnection::encode100Continue() {
   if (closed_ || continue_sent_ || response_started_ || state_ != State::Body) return;
   continue_sent_ = true;
   static const char k100[] = "HTTP/1.1 100 Continue\r\n\r\n";
-  evbuffer_add(bufferevent_get_output(bev_), k100, sizeof(k100) - 1);
+  evbuffer_add(io_->output(), k100, sizeof(k100) - 1);
   scheduleFlush();
 }
 
@@ -556,7 +544,7 @@ void ServerConnection::encodeHeaders(const http::ResponseHead& head, bool end_st
     h += "Connection: keep-alive\r\n";
   }
   h += "\r\n";
-  evbuffer_add(bufferevent_get_output(bev_), h.data(), h.size());
+  evbuffer_add(io_->output(), h.data(), h.size());
   scheduleFlush();
   if (end_stream) onResponseComplete();
 }
@@ -566,7 +554,7 @@ void ServerConnection::encodeData(evbuffer* data, bool end_stream) {
     evbuffer_drain(data, evbuffer_get_length(data));
     return;
   }
-  evbuffer* out = bufferevent_get_output(bev_);
+  evbuffer* out = io_->output();
   size_t len = evbuffer_get_length(data);
   switch (body_mode_) {
     case BodyMode::None:
@@ -590,7 +578,7 @@ void ServerConnection::encodeData(evbuffer* data, bool end_stream) {
     onResponseComplete();
     return;
   }
-  if (!above_high_ && evbuffer_get_length(out) > settings_.limits.buffer_bytes) {
+  if (!above_high_ && io_->pending() > settings_.limits.buffer_bytes) {
     above_high_ = true;
     if (stream_) stream_->onAboveWriteHighWatermark();
   }
@@ -603,7 +591,7 @@ void ServerConnection::encodeTrailers(const http::HeaderMap& trailers) {
     evbuffer_free(empty);
     return;
   }
-  evbuffer* out = bufferevent_get_output(bev_);
+  evbuffer* out = io_->output();
   evbuffer_add(out, "0\r\n", 3);
   for (const auto& f : trailers.fields()) {
     if (!http::isValidFieldName(f.name) || !http::isValidFieldValue(f.value)) continue;
@@ -618,10 +606,10 @@ void ServerConnection::readDisable(bool disable) {
   if (closed_ || read_disabled_ == disable) return;
   read_disabled_ = disable;
   if (disable) {
-    bufferevent_disable(bev_, EV_READ);
+    io_->enableRead(false);
     if (state_ == State::Body) timer_.disable();  // waiting on the upstream is not the client's fault
   } else {
-    bufferevent_enable(bev_, EV_READ);
+    io_->enableRead(true);
     if (state_ == State::Body) timer_.enable(settings_.timeouts.client_body);
     process_later_.activate();  // parse what is already buffered
   }
@@ -651,7 +639,7 @@ void ServerConnection::startNextRequest() {
   close_after_response_ = false;
   if (read_disabled_) {
     read_disabled_ = false;
-    bufferevent_enable(bev_, EV_READ);
+    io_->enableRead(true);
   }
   evbuffer_drain(body_buf_, evbuffer_get_length(body_buf_));
   timer_.enable(settings_.timeouts.keepalive);
@@ -689,22 +677,17 @@ void ServerConnection::scheduleFlush() {
 
 void ServerConnection::flushNow() {
   if (closed_) return;
-  if (!direct_io_) {
-    bufferevent_enable(bev_, EV_WRITE);  // TLS: libevent's OpenSSL filter writes
-    return;
-  }
-  if (writeThrough(bev_)) onWrite();  // all written: the bookkeeping libevent's callback would do
+  if (io_->flush()) onWrite();  // all written: the bookkeeping the transport's callback would do
 }
 
 void ServerConnection::onWrite() {
   if (closed_) return;
-  evbuffer* out = bufferevent_get_output(bev_);
-  if (evbuffer_get_length(out) == 0) bufferevent_disable(bev_, EV_WRITE);  // back to write-through
+  const size_t pending = io_->pending();
   if (closing_after_flush_) {
-    if (!lingering_ && evbuffer_get_length(out) == 0) startLingeringClose();
+    if (!lingering_ && pending == 0) startLingeringClose();
     return;
   }
-  if (above_high_ && evbuffer_get_length(out) <= settings_.limits.buffer_bytes / 4) {
+  if (above_high_ && pending <= settings_.limits.buffer_bytes / 4) {
     above_high_ = false;
     if (stream_) stream_->onBelowWriteLowWatermark();
   }
@@ -737,19 +720,21 @@ void ServerConnection::closeAfterFlush() {
   if (closed_ || closing_after_flush_) return;
   closing_after_flush_ = true;
   timer_.disable();
-  bufferevent_setwatermark(bev_, EV_WRITE, 0, 0);
-  if (evbuffer_get_length(bufferevent_get_output(bev_)) == 0) startLingeringClose();
+  io_limits_.write_low = 0;  // called back only once everything is out
+  io_->setLimits(io_limits_);
+  if (io_->pending() == 0) startLingeringClose();
 }
 
 void ServerConnection::startLingeringClose() {
   // Half-close and discard what the client still sends for a moment, so that a client which is
   // still writing (a refused body) reads our answer instead of a reset.
   lingering_ = true;
-  shutdown(bufferevent_getfd(bev_), SHUT_WR);
-  evbuffer* in = bufferevent_get_input(bev_);
+  io_->shutdownWrite();
+  evbuffer* in = io_->input();
   evbuffer_drain(in, evbuffer_get_length(in));
-  bufferevent_setwatermark(bev_, EV_READ, 0, 0);
-  bufferevent_enable(bev_, EV_READ);
+  io_limits_.read_high = 0;
+  io_->setLimits(io_limits_);
+  io_->enableRead(true);
   timer_.enable(Millis(2000));
 }
 
@@ -762,8 +747,8 @@ void ServerConnection::closeNow() {
     s->onResetStream();
     dispatcher_.deferredDelete(std::move(s));
   }
-  bufferevent_free(bev_);
-  bev_ = nullptr;
+  io_->setCallbacks(nullptr);  // may be inside one of its callbacks: deleted from the loop
+  dispatcher_.deferredDelete(std::move(io_));
   owner_.onConnectionClosed(*this);
 }
 

@@ -9,7 +9,6 @@
 // Threading: owned by one worker; all calls on that worker's thread.
 // Lifetime: owned by its ConnectionOwner; it asks to be destroyed via onConnectionClosed() and
 // is then deleted from the event loop (never inside its own callbacks).
-#include <event2/bufferevent.h>
 #include <http_parser.h>
 
 #include <memory>
@@ -17,6 +16,7 @@
 
 #include "config/config.h"
 #include "core/dispatcher.h"
+#include "core/transport.h"
 #include "http/codec.h"
 #include "http1/parser_glue.h"
 
@@ -27,11 +27,13 @@ struct ServerSettings {
   config::Timeouts timeouts;
 };
 
-class ServerConnection : public http::ResponseEncoder, public http::DownstreamConnection {
+class ServerConnection : public http::ResponseEncoder,
+                         public http::DownstreamConnection,
+                         private Transport::Callbacks {
  public:
-  // Takes ownership of `bev` (a socket bufferevent, or an OpenSSL one when info.tls), which may
-  // already hold the first bytes of the connection (read while choosing the protocol).
-  ServerConnection(Dispatcher& dispatcher, bufferevent* bev, const http::ConnectionInfo& info,
+  // Takes the connection's transport (plain or TLS), whose input may already hold the first
+  // bytes of the connection (read while choosing the protocol).
+  ServerConnection(Dispatcher& dispatcher, TransportPtr io, const http::ConnectionInfo& info,
                    const ServerSettings& settings, http::ServerConnectionCallbacks& callbacks,
                    http::ConnectionOwner& owner);
   ~ServerConnection() override;
@@ -63,6 +65,11 @@ class ServerConnection : public http::ResponseEncoder, public http::DownstreamCo
   enum class State { AwaitHead, Body, RequestComplete };
   enum class BodyMode { None, Length, Chunked, Close };
 
+  // Transport::Callbacks
+  void onTransportRead() override { onRead(); }
+  void onTransportWritten() override { onWrite(); }
+  void onTransportEvent(short what) override { onEvent(what); }
+
   void onRead();
   void onWrite();
   void scheduleFlush();  // writes queued output once, at the end of the current loop pass
@@ -83,17 +90,13 @@ class ServerConnection : public http::ResponseEncoder, public http::DownstreamCo
   void closeNow();
   void setParserError(int status, const char* code, std::string detail);
 
-  static void onReadCb(bufferevent*, void* arg);
-  static void onWriteCb(bufferevent*, void* arg);
-  static void onEventCb(bufferevent*, short what, void* arg);
-
   Dispatcher& dispatcher_;
   http::ConnectionInfo info_;
   const ServerSettings& settings_;
   http::ServerConnectionCallbacks& callbacks_;
   http::ConnectionOwner& owner_;
-  bufferevent* bev_ = nullptr;
-  bool direct_io_;  // a plain socket: core/io.h shortcuts apply (not under TLS)
+  TransportPtr io_;
+  Transport::Limits io_limits_;
   http_parser parser_;
   evbuffer* body_buf_;  // request body parsed but not yet handed to the stream
   Timer timer_;

@@ -238,7 +238,7 @@ class ServerConnection::Stream : public http::ResponseEncoder, public Deletable 
   Timer timer;
 };
 
-ServerConnection::ServerConnection(Dispatcher& dispatcher, bufferevent* bev, const http::ConnectionInfo& info,
+ServerConnection::ServerConnection(Dispatcher& dispatcher, TransportPtr io, const http::ConnectionInfo& info,
                                    const ServerSettings& settings, http::ServerConnectionCallbacks& callbacks,
                                    http::ConnectionOwner& owner)
     : dispatcher_(dispatcher),
@@ -246,8 +246,7 @@ ServerConnection::ServerConnection(Dispatcher& dispatcher, bufferevent* bev, con
       settings_(settings),
       callbacks_(callbacks),
       owner_(owner),
-      bev_(bev),
-      direct_io_(!info.tls),
+      io_(std::move(io)),
       timer_(dispatcher, [this] { onTimer(); }),
       drain_timer_(dispatcher,
                    [this] {
@@ -279,8 +278,6 @@ ServerConnection::ServerConnection(Dispatcher& dispatcher, bufferevent* bev, con
     GW_LOG(Error, "c%llu: cannot create the HTTP/2 session: %s", static_cast<unsigned long long>(info_.id),
            nghttp2_strerror(rv));
     session_ = nullptr;
-    bufferevent_setcb(bev_, nullptr, nullptr, nullptr, nullptr);
-    bufferevent_disable(bev_, EV_READ | EV_WRITE);
     resume_later_.activate();  // resumeStreams closes
     return;
   }
@@ -298,17 +295,11 @@ ServerConnection::ServerConnection(Dispatcher& dispatcher, bufferevent* bev, con
                                           static_cast<int32_t>(h2.initial_connection_window));
   }
 
-  bufferevent_set_max_single_write(bev_, settings.limits.buffer_bytes);
-  bufferevent_setcb(bev_, &ServerConnection::onReadCb, &ServerConnection::onWriteCb, &ServerConnection::onEventCb,
-                    this);
-  bufferevent_setwatermark(bev_, EV_READ, 0, kReadChunk);
-  bufferevent_setwatermark(bev_, EV_WRITE, kOutputHigh / 4, 0);
-  timeval send_timeout{static_cast<time_t>(settings.timeouts.send.count() / 1000),
-                       static_cast<suseconds_t>((settings.timeouts.send.count() % 1000) * 1000)};
-  bufferevent_set_timeouts(bev_, nullptr, &send_timeout);
-  bufferevent_enable(bev_, EV_READ);
+  io_->setCallbacks(this);
+  io_->setLimits({.read_high = kReadChunk, .write_low = kOutputHigh / 4, .send_timeout = settings.timeouts.send});
+  io_->enableRead(true);
   armTimer();
-  if (evbuffer_get_length(bufferevent_get_input(bev_)) > 0) read_later_.activate();
+  if (evbuffer_get_length(io_->input()) > 0) read_later_.activate();
   scheduleFlush();  // our SETTINGS
 }
 
@@ -323,13 +314,6 @@ ServerConnection::~ServerConnection() {
   streams_.clear();
   detached_.clear();  // complete responses: their decoders go without a reset
   if (session_) nghttp2_session_del(session_);
-  if (bev_) bufferevent_free(bev_);
-}
-
-void ServerConnection::onReadCb(bufferevent*, void* arg) { static_cast<ServerConnection*>(arg)->onRead(); }
-void ServerConnection::onWriteCb(bufferevent*, void* arg) { static_cast<ServerConnection*>(arg)->onWrite(); }
-void ServerConnection::onEventCb(bufferevent*, short what, void* arg) {
-  static_cast<ServerConnection*>(arg)->onEvent(what);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -337,13 +321,13 @@ void ServerConnection::onEventCb(bufferevent*, short what, void* arg) {
 
 void ServerConnection::onRead() {
   if (closed_) return;
-  evbuffer* in = bufferevent_get_input(bev_);
+  evbuffer* in = io_->input();
   if (terminating_) {
     evbuffer_drain(in, evbuffer_get_length(in));
     return;
   }
   if (pauseReadIfBlocked()) return;  // our output is blocked: no more input (onWrite resumes)
-  if (direct_io_ && evbuffer_get_length(in) >= 4096) topUpInput(bev_, kReadChunk);
+  if (evbuffer_get_length(in) >= 4096) io_->topUpInput(kReadChunk);
   in_recv_ = true;
   while (!closed_ && !terminating_ && !term_submitted_ && evbuffer_get_length(in) > 0) {
     evbuffer_iovec v;
@@ -374,9 +358,9 @@ void ServerConnection::scheduleFlush() {
 
 void ServerConnection::flushNow() {
   if (closed_) return;
-  evbuffer* out = bufferevent_get_output(bev_);
+  evbuffer* out = io_->output();
   for (int round = 0; round < 64; ++round) {
-    while (!terminating_ && evbuffer_get_length(out) < kOutputHigh) {
+    while (!terminating_ && io_->pending() < kOutputHigh) {
       const uint8_t* data;
       ssize_t n = nghttp2_session_mem_send(session_, &data);
       if (n < 0) {
@@ -389,11 +373,7 @@ void ServerConnection::flushNow() {
       evbuffer_add(out, data, static_cast<size_t>(n));
     }
     if (closed_) return;
-    if (!direct_io_) {
-      if (evbuffer_get_length(out) > 0) bufferevent_enable(bev_, EV_WRITE);  // TLS: libevent's filter writes
-      break;
-    }
-    if (!writeThrough(bev_)) break;  // the kernel pushed back: EV_WRITE is on, onWrite continues
+    if (!io_->flush()) break;  // the kernel pushed back: the transport continues, then onWrite
     if (terminating_ || !nghttp2_session_want_write(session_)) break;
   }
   maybeClose();
@@ -401,29 +381,26 @@ void ServerConnection::flushNow() {
 
 void ServerConnection::onWrite() {
   if (closed_) return;
-  evbuffer* out = bufferevent_get_output(bev_);
-  if (evbuffer_get_length(out) == 0) bufferevent_disable(bev_, EV_WRITE);
   flushNow();
-  if (!closed_ && read_paused_ && evbuffer_get_length(out) < kOutputHigh) {  // drained: input again
+  if (!closed_ && read_paused_ && io_->pending() < kOutputHigh) {  // drained: input again
     read_paused_ = false;
-    if (!lingering_) bufferevent_enable(bev_, EV_READ);
-    if (evbuffer_get_length(bufferevent_get_input(bev_)) > 0) read_later_.activate();
+    if (!lingering_) io_->enableRead(true);
+    if (evbuffer_get_length(io_->input()) > 0) read_later_.activate();
   }
 }
 
 bool ServerConnection::pauseReadIfBlocked() {
-  if (terminating_ || evbuffer_get_length(bufferevent_get_output(bev_)) < kOutputHigh) return false;
+  if (terminating_ || io_->pending() < kOutputHigh) return false;
   if (!read_paused_) {
     read_paused_ = true;
-    bufferevent_disable(bev_, EV_READ);
+    io_->enableRead(false);
   }
   return true;
 }
 
 void ServerConnection::maybeClose() {
   if (closed_ || lingering_) return;
-  evbuffer* out = bufferevent_get_output(bev_);
-  if (evbuffer_get_length(out) > 0) return;
+  if (io_->pending() > 0) return;
   if (terminating_ || (!nghttp2_session_want_read(session_) && !nghttp2_session_want_write(session_))) {
     startLingeringClose();
   }
@@ -434,11 +411,11 @@ void ServerConnection::startLingeringClose() {
   // would lose our GOAWAY with it: half-close and discard what still comes for a moment.
   lingering_ = true;
   terminating_ = true;
-  shutdown(bufferevent_getfd(bev_), SHUT_WR);
-  evbuffer* in = bufferevent_get_input(bev_);
+  io_->shutdownWrite();
+  evbuffer* in = io_->input();
   evbuffer_drain(in, evbuffer_get_length(in));
-  bufferevent_setwatermark(bev_, EV_READ, 0, 0);
-  bufferevent_enable(bev_, EV_READ);
+  io_->setLimits({.read_high = 0, .write_low = 0, .send_timeout = settings_.timeouts.send});
+  io_->enableRead(true);
   timer_.enable(Millis(1000));
 }
 
@@ -502,7 +479,7 @@ void ServerConnection::rawGoaway(uint32_t code) {
   uint32_t err = htonl(code);
   memcpy(frame + 9, &last, 4);
   memcpy(frame + 13, &err, 4);
-  evbuffer* out = bufferevent_get_output(bev_);
+  evbuffer* out = io_->output();
   evbuffer_add(out, frame, sizeof(frame));
   terminating_ = true;
   timer_.enable(Millis(2000));  // a client that never reads does not keep us
@@ -541,8 +518,8 @@ void ServerConnection::closeNow() {
   for (auto& [id, s] : detached_) {
     if (s->decoder) dispatcher_.deferredDelete(std::move(s->decoder));  // complete: no reset
   }
-  bufferevent_free(bev_);
-  bev_ = nullptr;
+  io_->setCallbacks(nullptr);  // may be inside one of its callbacks: deleted from the loop
+  dispatcher_.deferredDelete(std::move(io_));
   owner_.onConnectionClosed(*this);
 }
 
@@ -1171,7 +1148,7 @@ ssize_t ServerConnection::onReadData(Stream& s, size_t length, uint32_t* data_fl
 }
 
 int ServerConnection::onSendData(Stream& s, const uint8_t* framehd, size_t length) {
-  evbuffer* out = bufferevent_get_output(bev_);
+  evbuffer* out = io_->output();
   evbuffer_add(out, framehd, 9);
   if (length > 4096) {
     evbuffer_remove_buffer(s.resp_body, out, length);  // moves whole chains, no copy

@@ -33,7 +33,6 @@
 // Threading: owned by one worker; all calls on that worker's thread.
 // Lifetime: owned by its ConnectionOwner; it asks to be destroyed via onConnectionClosed() and
 // is then deleted from the event loop (never inside its own callbacks). Never throws.
-#include <event2/bufferevent.h>
 #include <nghttp2/nghttp2.h>
 
 #include <cstddef>
@@ -44,6 +43,7 @@
 
 #include "config/config.h"
 #include "core/dispatcher.h"
+#include "core/transport.h"
 #include "http/codec.h"
 
 namespace gw::http2 {
@@ -54,11 +54,11 @@ struct ServerSettings {
   config::Http2 http2;
 };
 
-class ServerConnection : public http::DownstreamConnection {
+class ServerConnection : public http::DownstreamConnection, private Transport::Callbacks {
  public:
-  // Takes ownership of `bev` (a socket bufferevent, or an OpenSSL one when info.tls), whose
-  // input may already hold the connection preface.
-  ServerConnection(Dispatcher& dispatcher, bufferevent* bev, const http::ConnectionInfo& info,
+  // Takes the connection's transport (plain or TLS), whose input may already hold the
+  // connection preface.
+  ServerConnection(Dispatcher& dispatcher, TransportPtr io, const http::ConnectionInfo& info,
                    const ServerSettings& settings, http::ServerConnectionCallbacks& callbacks,
                    http::ConnectionOwner& owner);
   ~ServerConnection() override;
@@ -111,6 +111,11 @@ class ServerConnection : public http::DownstreamConnection {
     kLimitStall = 256,
   };
 
+  // Transport::Callbacks
+  void onTransportRead() override { onRead(); }
+  void onTransportWritten() override { onWrite(); }
+  void onTransportEvent(short what) override { onEvent(what); }
+
   void onRead();
   void onWrite();
   void onEvent(short what);
@@ -132,17 +137,12 @@ class ServerConnection : public http::DownstreamConnection {
   void maybeClose();
   void startLingeringClose();  // output is out: half-close, discard input for a moment, close
 
-  static void onReadCb(bufferevent*, void* arg);
-  static void onWriteCb(bufferevent*, void* arg);
-  static void onEventCb(bufferevent*, short what, void* arg);
-
   Dispatcher& dispatcher_;
   http::ConnectionInfo info_;
   const ServerSettings& settings_;
   http::ServerConnectionCallbacks& callbacks_;
   http::ConnectionOwner& owner_;
-  bufferevent* bev_ = nullptr;
-  bool direct_io_;
+  TransportPtr io_;
   nghttp2_session* session_ = nullptr;
   std::unordered_map<int32_t, std::unique_ptr<Stream>> streams_;
   // Closed by nghttp2 after a complete headers-only response whose end has not come from the

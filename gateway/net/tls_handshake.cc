@@ -1,6 +1,5 @@
 #include "net/tls_handshake.h"
 
-#include <event2/bufferevent_ssl.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <sys/socket.h>
@@ -22,11 +21,9 @@ constexpr unsigned char kTlsHandshakeRecord = 0x16;
 constexpr Millis kPlainLinger{2000};  // how long the 400 waits for the client to read and close
 
 void onPeekCb(evutil_socket_t, short, void* arg) { static_cast<TlsHandshake*>(arg)->onPeek(); }
-void onSslEventCb(bufferevent*, short what, void* arg) { static_cast<TlsHandshake*>(arg)->onSslEvent(what); }
 void onPlainEventCb(bufferevent*, short what, void* arg) { static_cast<TlsHandshake*>(arg)->onPlainEvent(what); }
 void onPlainWriteCb(bufferevent*, void* arg) { static_cast<TlsHandshake*>(arg)->onPlainWritten(); }
 void onPlainReadCb(bufferevent*, void* arg) { static_cast<TlsHandshake*>(arg)->onPlainRead(); }
-void onHandoverCb(evutil_socket_t, short, void* arg);
 
 // "GET /x HTTP/1.1" → method and target for the access log, when they look like HTTP.
 void requestLine(std::string_view peeked, http::StreamInfo& si) {
@@ -63,8 +60,7 @@ TlsHandshake::TlsHandshake(Dispatcher& dispatcher, evutil_socket_t fd, const htt
       done_(std::move(done)),
       callbacks_(callbacks),
       owner_(owner),
-      timer_(dispatcher, [this] { onTimeout(); }),
-      handover_cb_(dispatcher, onHandoverCb, this) {
+      timer_(dispatcher, [this] { onTimeout(); }) {
   info_.tls = true;
   event_assign(&peek_ev_, dispatcher_.base(), fd_, EV_READ | EV_PERSIST, onPeekCb, this);
   event_add(&peek_ev_, nullptr);
@@ -75,7 +71,7 @@ TlsHandshake::TlsHandshake(Dispatcher& dispatcher, evutil_socket_t fd, const htt
 TlsHandshake::~TlsHandshake() {
   if (peek_added_) event_del(&peek_ev_);
   if (bev_) bufferevent_free(bev_);  // closes the socket (BEV_OPT_CLOSE_ON_FREE)
-  else if (fd_ >= 0) ::close(fd_);
+  else if (fd_ >= 0) ::close(fd_);  // (tls_ closes its own)
 }
 
 void TlsHandshake::onPeek() {
@@ -102,76 +98,38 @@ void TlsHandshake::startHandshake() {
     close();
     return;
   }
-  bev_ = bufferevent_openssl_socket_new(dispatcher_.base(), fd_, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-  if (!bev_) {
-    // libevent 2.1.12 SSL_free()s the SSL itself when this fails with BEV_OPT_CLOSE_ON_FREE;
-    // the fd (a BIO without BIO_CLOSE) is still ours: close() closes it.
-    GW_LOG(Error, "c%llu: cannot create a TLS bufferevent", static_cast<unsigned long long>(info_.id));
-    close();
-    return;
-  }
-  fd_ = -1;  // the bufferevent owns it now
-  // A client that closes without close_notify is an EOF, not an error (HTTP/1.1 framing tells
-  // whether a message was complete; browsers and curl often skip close_notify).
-  bufferevent_openssl_set_allow_dirty_shutdown(bev_, 1);
-  bufferevent_setcb(bev_, nullptr, nullptr, onSslEventCb, this);
-  bufferevent_enable(bev_, EV_READ);
+  tls_ = std::make_unique<tls::TlsTransport>(dispatcher_, fd_, ssl, info_.id);
+  fd_ = -1;  // the transport owns it now
+  tls_->startHandshake([this](bool ok) { onHandshakeDone(ok); });
 }
 
-void TlsHandshake::onHandover() {
-  if (phase_ == Phase::Handover) handover();
-}
-
-void TlsHandshake::onSslEvent(short what) {
-  if (phase_ == Phase::Handover && (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))) {
-    close();  // gone between the handshake and the handover: nothing for a codec to do
-    return;
-  }
+void TlsHandshake::onHandshakeDone(bool ok) {
   if (phase_ != Phase::Handshake) return;
-  if (what & BEV_EVENT_CONNECTED) {
+  if (ok) {
     timer_.disable();
-    phase_ = Phase::Handover;
-    handover_cb_.activate();
+    handover();
     return;
   }
-  SSL* ssl = bufferevent_openssl_get_ssl(bev_);
-  GW_INC(tls_handshake_error);
-  if (what & BEV_EVENT_ERROR) {
-    std::string why;
-    while (unsigned long e = bufferevent_get_openssl_error(bev_)) {
-      char buf[256];
-      ERR_error_string_n(e, buf, sizeof(buf));
-      if (!why.empty()) why += "; ";
-      why += buf;
-    }
-    long verify = ssl ? SSL_get_verify_result(ssl) : X509_V_OK;
+  const std::string& error = tls_->handshakeError();
+  if (error.empty()) {
+    GW_LOG(Debug, "c%llu: %s closed during the TLS handshake", static_cast<unsigned long long>(info_.id),
+           info_.peer.str().c_str());
+  } else {
+    GW_INC(tls_handshake_error);
+    std::string why = error;
+    long verify = SSL_get_verify_result(tls_->ssl());
     if (verify != X509_V_OK) {
       GW_INC(tls_client_cert_rejected);
-      why += std::string(why.empty() ? "" : "; ") + "client certificate: " + X509_verify_cert_error_string(verify);
-    }
-    if (why.empty()) {
-      int err = EVUTIL_SOCKET_ERROR();
-      why = err ? std::strerror(err) : "connection closed";
+      why += std::string("; client certificate: ") + X509_verify_cert_error_string(verify);
     }
     GW_LOG(Info, "c%llu: TLS handshake with %s failed: %s", static_cast<unsigned long long>(info_.id),
            info_.peer.str().c_str(), why.c_str());
-  } else {
-    GW_LOG(Debug, "c%llu: %s closed during the TLS handshake", static_cast<unsigned long long>(info_.id),
-           info_.peer.str().c_str());
   }
-  ERR_clear_error();
   close();
 }
 
-namespace {
-void onHandoverCb(evutil_socket_t, short, void* arg) {
-  // Out of libevent's handshake callback: the codec may reconfigure the bufferevent freely.
-  static_cast<TlsHandshake*>(arg)->onHandover();
-}
-}  // namespace
-
 void TlsHandshake::handover() {
-  SSL* ssl = bufferevent_openssl_get_ssl(bev_);
+  SSL* ssl = tls_->ssl();
   const unsigned char* alpn = nullptr;
   unsigned int alpn_len = 0;
   SSL_get0_alpn_selected(ssl, &alpn, &alpn_len);
@@ -189,11 +147,8 @@ void TlsHandshake::handover() {
            static_cast<int>(alpn_len), alpn ? reinterpret_cast<const char*>(alpn) : "", SSL_session_reused(ssl) ? " reused" : "",
            info_.tls_subject.empty() ? "" : " subject=", info_.tls_subject.c_str());
   }
-  bufferevent* bev = bev_;
-  bev_ = nullptr;
   phase_ = Phase::Closed;
-  bufferevent_setcb(bev, nullptr, nullptr, nullptr, nullptr);
-  done_(*this, bev, info_, h2 ? AppProtocol::Http2 : AppProtocol::Http1);  // may schedule our deletion
+  done_(*this, std::move(tls_), info_, h2 ? AppProtocol::Http2 : AppProtocol::Http1);  // may schedule our deletion
 }
 
 void TlsHandshake::answerPlainHttp() {
@@ -255,6 +210,10 @@ void TlsHandshake::close() {
   if (peek_added_) {
     event_del(&peek_ev_);
     peek_added_ = false;
+  }
+  if (tls_) {  // possibly inside its own callback: deleted from the loop
+    tls_->setCallbacks(nullptr);
+    dispatcher_.deferredDelete(std::move(tls_));
   }
   if (bev_) {
     bufferevent_free(bev_);

@@ -173,7 +173,9 @@ void Worker::onAccept(evutil_socket_t fd, const sockaddr* addr, int len, size_t 
     // TLS: peek at the first byte (plain HTTP gets a 400), handshake, then ALPN picks the codec.
     auto hs = std::make_unique<TlsHandshake>(
         *dispatcher_, fd, info, *tls_[listener], config_->timeouts.client_header,
-        [this](TlsHandshake&, bufferevent* b, const http::ConnectionInfo& i, AppProtocol proto) { startCodec(b, i, proto); },
+        [this](TlsHandshake&, TransportPtr io, const http::ConnectionInfo& i, AppProtocol proto) {
+          startCodec(std::move(io), i, proto);
+        },
         *this, *this);
     conns_.emplace(info.id, std::move(hs));
     return;
@@ -182,21 +184,24 @@ void Worker::onAccept(evutil_socket_t fd, const sockaddr* addr, int len, size_t 
   // Cleartext: HTTP/1.1 and h2c with prior knowledge share the port; the first bytes tell.
   auto sniffer = std::make_unique<PrefaceSniffer>(
       *dispatcher_, bev, info.id, config_->timeouts.client_header,
-      [this, info](PrefaceSniffer&, bufferevent* b, AppProtocol proto) { startCodec(b, info, proto); }, *this);
+      [this, info](PrefaceSniffer&, bufferevent* b, AppProtocol proto) {
+        startCodec(newSocketTransport(b, config_->limits.buffer_bytes), info, proto);
+      },
+      *this);
   conns_.emplace(info.id, std::move(sniffer));
 }
 
-void Worker::startCodec(bufferevent* bev, const http::ConnectionInfo& info, AppProtocol proto) {
+void Worker::startCodec(TransportPtr io, const http::ConnectionInfo& info, AppProtocol proto) {
   std::unique_ptr<http::DownstreamConnection> codec;
   switch (proto) {
     case AppProtocol::Http2:
       if (config_->http2.enabled) {
-        codec = std::make_unique<http2::ServerConnection>(*dispatcher_, bev, info, h2_settings_, *this, *this);
+        codec = std::make_unique<http2::ServerConnection>(*dispatcher_, std::move(io), info, h2_settings_, *this, *this);
         break;
       }
       [[fallthrough]];  // HTTP/2 off: HTTP/1.1 answers the preface (400)
     case AppProtocol::Http1:
-      codec = std::make_unique<http1::ServerConnection>(*dispatcher_, bev, info, server_settings_, *this, *this);
+      codec = std::make_unique<http1::ServerConnection>(*dispatcher_, std::move(io), info, server_settings_, *this, *this);
       break;
   }
   auto it = conns_.find(info.id);

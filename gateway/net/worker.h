@@ -54,7 +54,7 @@ class Worker : public http::ServerConnectionCallbacks, public http::ConnectionOw
   void onAccept(evutil_socket_t fd, const sockaddr* addr, int len, size_t listener);
   // The connection's protocol is known: its codec takes over `bev` (and replaces whatever object
   // held the connection until now under the same id).
-  void startCodec(bufferevent* bev, const http::ConnectionInfo& info, AppProtocol proto);
+  void startCodec(TransportPtr io, const http::ConnectionInfo& info, AppProtocol proto);
   void onStop();
   void closeAll();
   void maybeExit();

@@ -2,7 +2,10 @@
 # HTTP/2 reverse-proxy benchmark: gatewayd vs nghttpx (Debian's nghttp2-proxy), same machine,
 # same run, same backend, one worker each.
 #
-# Usage (from the repo root):   bash tests/load/h2.sh [--quick]
+# Usage (from the repo root):   bash tests/load/h2.sh [--quick | --callgrind]
+#   --callgrind: instead of timed rounds, both proxies run under valgrind's callgrind (nghttpx with
+#   --single-process) and each gets N=${CG_N:-5000} requests per case (h2load -c 32 -m 10):
+#   user-space instructions per request, deterministic whatever else the machine is doing.
 #   env GATEWAYD   path to gatewayd (default: build/release/gateway/gatewayd, then build/h-h2-rel)
 #   env KEEP=1     keep the temp dir
 #
@@ -22,6 +25,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 QUICK=0
 [[ "${1:-}" == "--quick" ]] && QUICK=1
+CG=0; [[ "${1:-}" == "--callgrind" ]] && CG=1
+CG_N=${CG_N:-5000}
 DUR=$(( QUICK ? 3 : 6 )); ROUNDS=2; HOLD=1000
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 GW=${GATEWAYD:-}
@@ -90,12 +95,36 @@ routes:
   - {prefix: /, upstream: be}
 logs: {access: "off", error: $W/gw.err}
 EOF
-"$GW" -c "$W/gw.yaml" 2>>"$W/gw.err" & GW_PID=$!; PIDS+=($GW_PID)
-"$NGHTTPX" --conf=/dev/null --workers=1 -f"127.0.0.1,$NX_C;no-tls" -f"127.0.0.1,$NX_T" \
+GW_WRAP=(); NX_WRAP=(); NX_ONE=()
+if ((CG)); then
+  GW_WRAP=(valgrind --tool=callgrind --quiet --compress-strings=no --callgrind-out-file="$W/cg.gw.%p")
+  NX_WRAP=(valgrind --tool=callgrind --quiet --compress-strings=no --callgrind-out-file="$W/cg.nx.%p")
+  NX_ONE=(--single-process)  # one process, so callgrind sees the worker's instructions
+fi
+"${GW_WRAP[@]}" "$GW" -c "$W/gw.yaml" 2>>"$W/gw.err" & GW_PID=$!; PIDS+=($GW_PID)
+"${NX_WRAP[@]}" "$NGHTTPX" --conf=/dev/null --workers=1 "${NX_ONE[@]}" -f"127.0.0.1,$NX_C;no-tls" -f"127.0.0.1,$NX_T" \
   -b"127.0.0.1,$BE" --backend-connections-per-host=512 --add-x-forwarded-for --backlog=4096 \
   --errorlog-file="$W/nx.err" "$W/key.pem" "$W/cert.pem" 2>>"$W/nx.err" & NX_PID=$!; PIDS+=($NX_PID)
 for p in $GW_C $GW_T $NX_C $NX_T; do wait_tcp "$p"; done
 sleep 0.5
+
+if ((CG)); then
+  echo "| protocol | path | gatewayd instructions/request | nghttpx instructions/request | ratio |"
+  echo "| --- | --- | ---: | ---: | ---: |"
+  for proto in h2c h2; do
+    for path in /small /16k; do
+      if [[ $proto == h2c ]]; then gu="http://127.0.0.1:$GW_C$path"; nu="http://127.0.0.1:$NX_C$path";
+      else gu="https://127.0.0.1:$GW_T$path"; nu="https://127.0.0.1:$NX_T$path"; fi
+      g=$(cg_phase "$W" $GW_PID h2load -c 32 -m 10 -n "$CG_N" "$gu")
+      n=$(cg_phase "$W" $NX_PID h2load -c 32 -m 10 -n "$CG_N" "$nu")
+      awk -v pr=$proto -v pa=$path -v g="$g" -v n="$n" -v r="$CG_N" \
+        'BEGIN{printf "| %s | %s | %.1f k | %.1f k | %.2f× |\n", pr, pa, g/r/1000, n/r/1000, n/g}'
+    done
+  done
+  echo
+  echo "(ratio = nghttpx / gatewayd instructions: above 1 means gatewayd does less work per request)"
+  exit 0
+fi
 nx_pids() { echo $NX_PID $(pgrep -P $NX_PID || true); }
 
 # ---------------------------------------------------------------- memory: 1,000 idle h2c connections, on fresh processes (before any load)
