@@ -9,6 +9,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -73,7 +74,7 @@ class FramedConnection : public fastcgi::DecoderCallbacks {
   // response); otherwise FastCGI sends ABORT_REQUEST and uwsgi closes.
   void detach(FramedRequest& r, bool clean);
   void updateReadEnabled();
-  void close(Failure f, const std::string& detail);
+  void close(Failure f, std::string_view detail);  // detail: a literal or strerror, mostly
 
   // fastcgi::DecoderCallbacks
   void onStdout(uint16_t id, evbuffer* data, bool end) override;
@@ -126,6 +127,8 @@ class FramedUpstreamImpl : public Upstream {
   const config::Upstream& config() const { return cfg_; }
   const config::Config& root() const { return root_; }
   FramedProtocol protocol() const { return protocol_; }
+  // Always empty: for callbacks and writes of no data (their callee drains it: nothing to drain).
+  evbuffer* emptyBuffer() const { return empty_; }
   size_t bufferBytes() const { return root_.limits.buffer_bytes; }
   FramedHost& host(size_t i) { return hosts_[i]; }
   size_t hostIndex(const FramedHost& h) const { return static_cast<size_t>(&h - hosts_.data()); }
@@ -153,12 +156,28 @@ class FramedUpstreamImpl : public Upstream {
   const config::Config& root_;
   const config::Upstream& cfg_;
   FramedProtocol protocol_;
+  evbuffer* empty_;
   std::vector<FramedHost> hosts_;
   size_t rr_next_ = 0;
   std::deque<FramedRequest*> queue_;
   LoopCallback drain_later_;
   std::vector<std::unique_ptr<class HealthProbe>> probes_;
   bool destroying_ = false;
+};
+
+// The environ straight into the protocol's encoding of name-value pairs (framed when written).
+class VarsEncoder final : public cgi::EnvironSink {
+ public:
+  VarsEncoder(FramedProtocol protocol, std::string& out) : protocol_(protocol), out_(out) {}
+  void onVar(std::string_view name, std::string_view value) override {
+    // FastCGI refuses only names or values over 2 GiB, which a request head cannot hold.
+    if (protocol_ == FramedProtocol::FastCgi) (void)fastcgi::appendNameValue(out_, name, value);
+    else uwsgi::appendVar(out_, name, value);
+  }
+
+ private:
+  FramedProtocol protocol_;
+  std::string& out_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -170,7 +189,6 @@ class FramedRequest : public UpstreamRequest, public ResponseSink {
       : up_(up),
         callbacks_(callbacks),
         pinned_(pinned),
-        pending_(evbuffer_new()),
         timer_(up.dispatcher(), [this] { onTimer(); }),
         later_(up.dispatcher(), [](evutil_socket_t, short, void* arg) { static_cast<FramedRequest*>(arg)->onLater(); },
                this) {}
@@ -178,7 +196,7 @@ class FramedRequest : public UpstreamRequest, public ResponseSink {
   ~FramedRequest() override {
     cancelled_ = true;
     abandon();
-    evbuffer_free(pending_);
+    if (pending_) evbuffer_free(pending_);
   }
 
   // ---- UpstreamRequest
@@ -214,6 +232,7 @@ class FramedRequest : public UpstreamRequest, public ResponseSink {
       writeBody(data, end_stream);
       return;
     }
+    if (!pending_) pending_ = evbuffer_new();
     evbuffer_add_buffer(pending_, data);
     checkHighWatermark(pending_);
   }
@@ -289,19 +308,16 @@ class FramedRequest : public UpstreamRequest, public ResponseSink {
       http_ = std::make_unique<uwsgi::ResponseReader>(is_head);
     }
     evbuffer* out = conn.output();
+    const bool no_body = content_length_ == 0;
     if (up_.protocol() == FramedProtocol::FastCgi) {
-      fastcgi::encodeBeginRequest(out, id_, fastcgi::Role::Responder, true);
-      fastcgi::ParamsWriter w(out, id_);
-      for (const cgi::Var& v : env_) (void)w.add(v.name, v.value);  // sizes checked in buildEnv
-      w.finish();
+      fastcgi::encodeRequestHead(out, id_, vars_, /*keep_conn=*/true, /*stdin_end=*/no_body);
     } else {
-      (void)uwsgi::encodeVars(out, env_);  // size checked in buildEnv
+      (void)uwsgi::encodeVarsPacket(out, vars_);  // size checked in buildEnv
     }
-    if (content_length_ == 0) {
-      if (up_.protocol() == FramedProtocol::FastCgi) fastcgi::encodeStdinEnd(out, id_);
+    if (no_body) {
       end_written_ = true;
-    } else if (evbuffer_get_length(pending_) > 0 || request_complete_) {
-      writeBody(pending_, request_complete_);
+    } else if ((pending_ && evbuffer_get_length(pending_) > 0) || request_complete_) {
+      writeBody(pending_ ? pending_ : up_.emptyBuffer(), request_complete_);
     }
     conn.flush();
     if (end_written_) timer_.enable(up_.config().response_timeout);
@@ -374,7 +390,7 @@ class FramedRequest : public UpstreamRequest, public ResponseSink {
   }
 
   // The connection failed under this request (connect error, reset, timeout, bad records).
-  void onConnectionFailed(Failure f, const std::string& detail) {
+  void onConnectionFailed(Failure f, std::string_view detail) {
     conn_ = nullptr;
     if (cancelled_ || finished_) return;  // the client is gone: no retry, no callback
     attemptFailed(f, detail, false);
@@ -387,6 +403,7 @@ class FramedRequest : public UpstreamRequest, public ResponseSink {
   }
 
  private:
+  // The request's environ, encoded once into vars_ (kept for retries).
   bool buildEnv() {
     const http::StreamInfo& si = callbacks_.streamInfo();
     cgi::EnvironOptions o;
@@ -398,45 +415,27 @@ class FramedRequest : public UpstreamRequest, public ResponseSink {
     o.remote_port = si.client_address == si.peer_ip ? si.peer.port() : 0;
     o.https = si.tls;
     if (!si.user.empty()) o.remote_user = si.user;
-    std::string script_filename;
     if (route && route->cgi) {
       const config::RouteCgi& c = *route->cgi;
       if (c.document_root) o.document_root = *c.document_root;
+      if (c.script_filename) o.script_filename = *c.script_filename;
       o.extra = c.params;
     }
-    auto env = cgi::buildEnviron(head_, o);
-    if (!env) {
-      failLater(Failure::BadRequest, cgi::environErrorName(env.error()));
+    // One allocation in the usual case: the fixed variables take about 300 bytes, the path and
+    // query appear twice (PATH_INFO, REQUEST_URI), every header field once.
+    size_t estimate = 384 + 2 * (head_.path.size() + head_.query.size());
+    for (const http::HeaderField& f : head_.headers.fields()) estimate += f.name.size() + f.value.size() + 16;
+    vars_.clear();
+    vars_.reserve(estimate);
+    VarsEncoder encoder(up_.protocol(), vars_);
+    if (auto r = cgi::writeEnviron(head_, o, encoder); !r) {
+      failLater(Failure::BadRequest, cgi::environErrorName(r.error()));
       return false;
     }
-    env_ = std::move(*env);
-    if (route && route->cgi && route->cgi->script_filename) {
-      // {document_root} / {path_info} placeholders, from the environ just built.
-      std::string sf = *route->cgi->script_filename;
-      auto value = [&](std::string_view n) -> std::string {
-        for (const cgi::Var& v : env_) {
-          if (v.name == n) return v.value;
-        }
-        return {};
-      };
-      auto replaceAll = [&](std::string_view from, const std::string& to) {
-        for (size_t p = sf.find(from); p != std::string::npos; p = sf.find(from, p + to.size())) sf.replace(p, from.size(), to);
-      };
-      replaceAll("{document_root}", value("DOCUMENT_ROOT"));
-      replaceAll("{path_info}", value("PATH_INFO"));
-      bool replaced = false;
-      for (cgi::Var& v : env_) {
-        if (v.name == "SCRIPT_FILENAME") {
-          v.value = sf;
-          replaced = true;
-        }
-      }
-      if (!replaced) env_.push_back(cgi::Var{"SCRIPT_FILENAME", sf});
-    }
-    if (up_.protocol() == FramedProtocol::Uwsgi && uwsgi::varsSize(env_) > uwsgi::kMaxPacket) {
+    if (up_.protocol() == FramedProtocol::Uwsgi && vars_.size() > uwsgi::kMaxPacket) {
       // The vars packet is the request's header section: over 64 KiB is 431 (RFC 6585 §5).
       GW_LOG(Warn, "upstream %s: uwsgi vars packet of %zu bytes over %zu rid=%s", up_.config().name.c_str(),
-             uwsgi::varsSize(env_), uwsgi::kMaxPacket, si.request_id.c_str());
+             vars_.size(), uwsgi::kMaxPacket, si.request_id.c_str());
       failLater(Failure::HeadersTooLarge, "uwsgi_vars_too_large");
       return false;
     }
@@ -501,9 +500,7 @@ class FramedRequest : public UpstreamRequest, public ResponseSink {
       callbacks_.onUpstreamFailure(Failure::BadResponse, "no response head");
       return;
     }
-    evbuffer* empty = evbuffer_new();
-    callbacks_.onUpstreamData(empty, true);
-    evbuffer_free(empty);
+    callbacks_.onUpstreamData(up_.emptyBuffer(), true);
   }
 
   void badResponse(const char* why) {
@@ -547,7 +544,7 @@ class FramedRequest : public UpstreamRequest, public ResponseSink {
     content_length_ = 0;
     request_complete_ = true;
     end_written_ = false;
-    evbuffer_drain(pending_, evbuffer_get_length(pending_));
+    if (pending_) evbuffer_drain(pending_, evbuffer_get_length(pending_));
     stdout_.reset();
     http_.reset();
     tried_.reset();
@@ -566,15 +563,15 @@ class FramedRequest : public UpstreamRequest, public ResponseSink {
     return content_length_ == 0 && (reused_conn_ || http::isIdempotentMethod(head_.method));
   }
 
-  void attemptFailed(Failure f, const std::string& detail, bool worker_refused) {
+  void attemptFailed(Failure f, std::string_view detail, bool worker_refused) {
     if (cancelled_ || finished_) return;  // nobody to retry for
     FramedHost* h = host_;
     if (f == Failure::Reset && reused_conn_ && !fresh_only_ && !sawResponseBytes() && body_written_ == 0 &&
         !pinned_) {
       // A pooled connection the worker had closed meanwhile: not the worker's failure, and it never
       // saw the request. Once more on a new connection, without counting an attempt.
-      GW_LOG(Debug, "upstream %s: %s stale pooled connection (%s), retrying on a new one", up_.config().name.c_str(),
-             h ? h->name.c_str() : "?", detail.c_str());
+      GW_LOG(Debug, "upstream %s: %s stale pooled connection (%.*s), retrying on a new one",
+             up_.config().name.c_str(), h ? h->name.c_str() : "?", int(detail.size()), detail.data());
       fresh_only_ = true;
       --attempts_;
       if (h) tried_[up_.hostIndex(*h)] = false;
@@ -591,8 +588,8 @@ class FramedRequest : public UpstreamRequest, public ResponseSink {
     // After CANT_MPX_CONN / OVERLOADED the worker consumed nothing only if no body was needed.
     const bool nothing_consumed = worker_refused ? content_length_ == 0 : false;
     const bool retry = retriable(f, nothing_consumed) && (body_written_ == 0 || nothing_consumed);
-    GW_LOG(Info, "upstream %s: %s %s (%s)%s", up_.config().name.c_str(), h ? h->name.c_str() : "?", failureCode(f),
-           detail.c_str(), retry ? ", retrying" : "");
+    GW_LOG(Info, "upstream %s: %s %s (%.*s)%s", up_.config().name.c_str(), h ? h->name.c_str() : "?", failureCode(f),
+           int(detail.size()), detail.data(), retry ? ", retrying" : "");
     timer_.disable();
     leave(worker_refused);
     if (retry) {
@@ -605,7 +602,7 @@ class FramedRequest : public UpstreamRequest, public ResponseSink {
     fail(f, detail);
   }
 
-  void fail(Failure f, const std::string& detail) {
+  void fail(Failure f, std::string_view detail) {
     if (finished_) return;
     if (f == Failure::Reset) GW_INC(upstream_rq_reset);
     finished_ = true;
@@ -646,8 +643,10 @@ class FramedRequest : public UpstreamRequest, public ResponseSink {
   UpstreamCallbacks& callbacks_;
   FramedHost* pinned_;
   http::RequestHead head_;
-  cgi::Environ env_;
-  evbuffer* pending_;  // body received before a connection was attached
+  std::string vars_;  // the environ as FastCGI name-value pairs / uwsgi vars, without framing
+  // Body received before a connection was attached; made on first use (most bodies come with
+  // the head or after the attach).
+  evbuffer* pending_ = nullptr;
   Timer timer_;
   LoopCallback later_;
   HostSet tried_;
@@ -801,7 +800,7 @@ FramedRequest* FramedConnection::stream(uint16_t id) {
   return nullptr;
 }
 
-void FramedConnection::close(Failure f, const std::string& detail) {
+void FramedConnection::close(Failure f, std::string_view detail) {
   if (state_ == State::Closed) return;
   state_ = State::Closed;
   timer_.disable();
@@ -1051,6 +1050,7 @@ FramedUpstreamImpl::FramedUpstreamImpl(Dispatcher& d, const config::Config& root
       root_(root),
       cfg_(cfg),
       protocol_(p),
+      empty_(evbuffer_new()),
       drain_later_(d, [](evutil_socket_t, short, void* arg) { static_cast<FramedUpstreamImpl*>(arg)->drainQueue(); },
                    this) {
   hosts_.reserve(cfg.servers.size());  // never reallocated: requests and connections point into it
@@ -1073,6 +1073,7 @@ FramedUpstreamImpl::~FramedUpstreamImpl() {
     h.conns.clear();
     conns.clear();
   }
+  evbuffer_free(empty_);
 }
 
 UpstreamRequestPtr FramedUpstreamImpl::newRequest(UpstreamCallbacks& callbacks) {

@@ -1,5 +1,9 @@
 #include "upstream/cgi/environ.h"
 
+#include <array>
+#include <charconv>
+#include <cstring>
+
 #include "core/util.h"
 #include "http/headers.h"
 
@@ -14,7 +18,39 @@ const char* environErrorName(EnvironError e) {
 
 namespace {
 
-char toUpperAscii(char c) { return (c >= 'a' && c <= 'z') ? char(c - 'a' + 'A') : c; }
+using Param = std::pair<std::string, std::string>;
+
+// '-' → '_', a-z → A-Z, other bytes as they are. A table: this runs for every byte of every
+// field name, in the name and in the comparisons of repeated fields.
+constexpr std::array<char, 256> kCgiNameChars = [] {
+  std::array<char, 256> t{};
+  for (int c = 0; c < 256; ++c) t[c] = c == '-' ? '_' : (c >= 'a' && c <= 'z') ? char(c - 'a' + 'A') : char(c);
+  return t;
+}();
+char cgiNameChar(char c) { return kCgiNameChars[static_cast<unsigned char>(c)]; }
+
+// Writes "HTTP_" + the field name mapped as in cgiHeaderName() to out (5 + size bytes).
+void writeCgiHeaderName(std::string_view field_name, char* out) {
+  std::memcpy(out, "HTTP_", 5);
+  for (size_t i = 0; i < field_name.size(); ++i) out[5 + i] = cgiNameChar(field_name[i]);
+}
+
+// Do the two field names give the same HTTP_* name ("X-A", "x_a")? Compared without building them.
+bool sameCgiName(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (cgiNameChar(a[i]) != cgiNameChar(b[i])) return false;
+  }
+  return true;
+}
+
+// Does this request field become an HTTP_* variable?
+bool passedAsHttpVar(std::string_view name, const EnvironOptions& o) {
+  if (iequals(name, "Content-Type") || iequals(name, "Content-Length")) return false;  // only CONTENT_*
+  if (sameCgiName(name, "Proxy")) return false;  // httpoxy: never an HTTP_PROXY
+  if (!o.allow_underscores_in_headers && name.find('_') != std::string_view::npos) return false;
+  return http::isValidFieldName(name);  // codecs already refuse others; defence in depth
+}
 
 std::string_view hostOf(std::string_view authority) {
   if (!authority.empty() && authority.front() == '[') {  // IPv6 literal
@@ -23,6 +59,75 @@ std::string_view hostOf(std::string_view authority) {
   }
   return authority.substr(0, authority.find(':'));
 }
+
+// Decimal text of n in buf (no allocation, unlike std::to_string).
+template <class Int, size_t N>
+std::string_view decimal(char (&buf)[N], Int n) {
+  return {buf, size_t(std::to_chars(buf, buf + N, n).ptr - buf)};
+}
+
+// Applies the per-route params and SCRIPT_FILENAME on the way to the sink (rules in environ.h).
+class VarWriter {
+ public:
+  VarWriter(const EnvironOptions& o, EnvironSink& sink) : o_(o), sink_(sink), used_(o.extra.size()) {}
+
+  // A variable of the base environ (each name once).
+  void add(std::string_view name, std::string_view value) {
+    if (const Param* p = lastParam(name)) {
+      value = p->second;
+      used_[index(p)] = true;
+    }
+    sink_.onVar(name, value);
+  }
+
+  // The params no variable stood for, then SCRIPT_FILENAME. path_info: the base PATH_INFO.
+  void finish(std::string_view path_info) {
+    std::string script_filename;
+    if (o_.script_filename) script_filename = expandScriptFilename(path_info);
+    bool script_filename_done = false;
+    for (const Param& first : o_.extra) {
+      // A name given twice goes where it first appears, with the last value (as if applied in turn).
+      const Param* p = lastParam(first.first);
+      if (used_[index(p)]) continue;
+      used_[index(p)] = true;
+      std::string_view value = p->second;
+      if (o_.script_filename && p->first == "SCRIPT_FILENAME") {
+        value = script_filename;
+        script_filename_done = true;
+      }
+      sink_.onVar(p->first, value);
+    }
+    if (o_.script_filename && !script_filename_done) sink_.onVar("SCRIPT_FILENAME", script_filename);
+  }
+
+ private:
+  const Param* lastParam(std::string_view name) const {
+    for (size_t i = o_.extra.size(); i-- > 0;) {
+      if (o_.extra[i].first == name) return &o_.extra[i];
+    }
+    return nullptr;
+  }
+  size_t index(const Param* p) const { return size_t(p - o_.extra.data()); }
+
+  // {document_root} and {path_info} from the final environ (a param may have replaced either).
+  std::string expandScriptFilename(std::string_view base_path_info) const {
+    std::string sf(*o_.script_filename);
+    const Param* dr = lastParam("DOCUMENT_ROOT");
+    const Param* pi = lastParam("PATH_INFO");
+    std::string_view document_root = dr ? std::string_view(dr->second) : o_.document_root.value_or("");
+    std::string_view path_info = pi ? std::string_view(pi->second) : base_path_info;
+    auto replaceAll = [&](std::string_view from, std::string_view to) {
+      for (size_t p = sf.find(from); p != std::string::npos; p = sf.find(from, p + to.size())) sf.replace(p, from.size(), to);
+    };
+    replaceAll("{document_root}", document_root);
+    replaceAll("{path_info}", path_info);
+    return sf;
+  }
+
+  const EnvironOptions& o_;
+  EnvironSink& sink_;
+  std::vector<bool> used_;  // per param: emitted, or replaced a variable (allocates only with params)
+};
 
 }  // namespace
 
@@ -54,81 +159,108 @@ std::pair<std::string_view, std::string_view> splitScriptName(std::string_view p
 }
 
 std::string cgiHeaderName(std::string_view field_name) {
-  std::string n;
-  n.reserve(5 + field_name.size());
-  n += "HTTP_";
-  for (char c : field_name) n.push_back(c == '-' ? '_' : toUpperAscii(c));
+  std::string n(5 + field_name.size(), '\0');
+  writeCgiHeaderName(field_name, n.data());
   return n;
 }
 
-proto::Expected<Environ, EnvironError> buildEnviron(const http::RequestHead& head, const EnvironOptions& o) {
+proto::Expected<void, EnvironError> writeEnviron(const http::RequestHead& head, const EnvironOptions& o,
+                                                 EnvironSink& sink) {
   if (head.path.empty() || head.path.front() != '/') return proto::unexpected(EnvironError::BadPath);
   auto [script_name, path_info_raw] = splitScriptName(head.path, o.mount_prefix);
-  auto path_info = percentDecodePath(path_info_raw);
-  if (!path_info) return proto::unexpected(EnvironError::BadPath);
+  // Most paths have nothing to decode: PATH_INFO is then a view of the path.
+  std::string decoded;
+  std::string_view path_info = path_info_raw;
+  if (path_info_raw.find('%') != std::string_view::npos) {
+    auto d = percentDecodePath(path_info_raw);
+    if (!d) return proto::unexpected(EnvironError::BadPath);
+    decoded = std::move(*d);
+    path_info = decoded;
+  } else if (path_info_raw.find('\0') != std::string_view::npos) {
+    return proto::unexpected(EnvironError::BadPath);
+  }
+  std::string target;
+  std::string_view request_uri = head.path;
+  if (!head.query.empty()) request_uri = target = head.target();
 
-  Environ env;
-  env.reserve(24 + head.headers.size());
-  auto add = [&](std::string_view n, std::string_view v) { env.push_back(Var{std::string(n), std::string(v)}); };
-  add("REQUEST_METHOD", head.method);
-  add("SCRIPT_NAME", script_name);
-  add("PATH_INFO", *path_info);
-  add("REQUEST_URI", head.target());
-  add("QUERY_STRING", head.query);
-  if (const std::string* ct = head.headers.get("Content-Type")) add("CONTENT_TYPE", *ct);
-  if (head.content_length) add("CONTENT_LENGTH", std::to_string(*head.content_length));
-  add("SERVER_NAME", o.server_name.empty() ? hostOf(head.authority) : o.server_name);
-  add("SERVER_PORT", std::to_string(o.server_port));
-  add("SERVER_PROTOCOL", head.version_major >= 2 ? std::string("HTTP/2.0")
-                                                  : "HTTP/" + std::to_string(head.version_major) + "." +
-                                                        std::to_string(head.version_minor));
-  add("GATEWAY_INTERFACE", "CGI/1.1");
-  if (!o.server_software.empty()) add("SERVER_SOFTWARE", o.server_software);
-  add("REMOTE_ADDR", o.remote_addr);
-  add("REMOTE_PORT", std::to_string(o.remote_port));
-  if (o.https) add("HTTPS", "on");
-  if (o.remote_user) add("REMOTE_USER", *o.remote_user);
-  if (o.script_filename) add("SCRIPT_FILENAME", *o.script_filename);
-  if (o.document_root) add("DOCUMENT_ROOT", *o.document_root);
+  VarWriter w(o, sink);
+  char num[24];  // one number at a time: the sink is done with a value when add() returns
+  w.add("REQUEST_METHOD", head.method);
+  w.add("SCRIPT_NAME", script_name);
+  w.add("PATH_INFO", path_info);
+  w.add("REQUEST_URI", request_uri);
+  w.add("QUERY_STRING", head.query);
+  if (const std::string* ct = head.headers.get("Content-Type")) w.add("CONTENT_TYPE", *ct);
+  if (head.content_length) w.add("CONTENT_LENGTH", decimal(num, *head.content_length));
+  w.add("SERVER_NAME", o.server_name.empty() ? hostOf(head.authority) : o.server_name);
+  w.add("SERVER_PORT", decimal(num, o.server_port));
+  if (head.version_major >= 2) {
+    w.add("SERVER_PROTOCOL", "HTTP/2.0");
+  } else {
+    char major[16], minor[16];
+    std::string_view a = decimal(major, head.version_major), b = decimal(minor, head.version_minor);
+    char version[40] = "HTTP/";
+    char* p = std::copy(a.begin(), a.end(), version + 5);
+    *p++ = '.';
+    p = std::copy(b.begin(), b.end(), p);
+    w.add("SERVER_PROTOCOL", std::string_view(version, size_t(p - version)));
+  }
+  w.add("GATEWAY_INTERFACE", "CGI/1.1");
+  if (!o.server_software.empty()) w.add("SERVER_SOFTWARE", o.server_software);
+  w.add("REMOTE_ADDR", o.remote_addr);
+  w.add("REMOTE_PORT", decimal(num, o.remote_port));
+  if (o.https) w.add("HTTPS", "on");
+  if (o.remote_user) w.add("REMOTE_USER", *o.remote_user);
+  if (o.document_root) w.add("DOCUMENT_ROOT", *o.document_root);
 
-  // HTTP_*: first occurrence decides the position; later ones are combined into it.
-  size_t first_http = env.size();
+  // HTTP_*: a repeated field goes where it first appears, its values combined in order.
+  const std::vector<http::HeaderField>& fields = head.headers.fields();
   bool have_host = false;
-  for (const http::HeaderField& f : head.headers.fields()) {
-    if (iequals(f.name, "Content-Type") || iequals(f.name, "Content-Length") || iequals(f.name, "Proxy")) continue;
-    if (!o.allow_underscores_in_headers && f.name.find('_') != std::string::npos) continue;
-    if (!http::isValidFieldName(f.name)) continue;  // codecs already refuse these; defence in depth
+  char name_buf[128];
+  std::string long_name, combined;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    const http::HeaderField& f = fields[i];
+    if (!passedAsHttpVar(f.name, o)) continue;
     if (iequals(f.name, "Host")) have_host = true;
-    std::string name = cgiHeaderName(f.name);
-    if (name == "HTTP_PROXY") continue;  // e.g. allowed "Proxy" spelled with '_' variants
-    Var* existing = nullptr;
-    for (size_t i = first_http; i < env.size(); ++i) {
-      if (env[i].name == name) {
-        existing = &env[i];
-        break;
-      }
+    bool repeat = false;
+    for (size_t j = 0; j < i && !repeat; ++j) {
+      repeat = sameCgiName(fields[j].name, f.name) && passedAsHttpVar(fields[j].name, o);
     }
-    if (existing) {
-      existing->value += iequals(f.name, "Cookie") ? "; " : ", ";
-      existing->value += f.value;
-    } else {
-      env.push_back(Var{std::move(name), f.value});
+    if (repeat) continue;  // already combined into the first one
+    std::string_view value = f.value;
+    bool combining = false;
+    for (size_t j = i + 1; j < fields.size(); ++j) {
+      const http::HeaderField& later = fields[j];
+      if (!sameCgiName(later.name, f.name) || !passedAsHttpVar(later.name, o)) continue;
+      if (!combining) combined.assign(f.value);
+      combining = true;
+      combined += iequals(later.name, "Cookie") ? "; " : ", ";
+      combined += later.value;
     }
+    if (combining) value = combined;
+    char* name = name_buf;
+    if (5 + f.name.size() > sizeof(name_buf)) {
+      long_name.resize(5 + f.name.size());
+      name = long_name.data();
+    }
+    writeCgiHeaderName(f.name, name);
+    w.add(std::string_view(name, 5 + f.name.size()), value);
   }
-  if (!have_host && !head.authority.empty()) add("HTTP_HOST", head.authority);
+  if (!have_host && !head.authority.empty()) w.add("HTTP_HOST", head.authority);
+  w.finish(path_info);
+  return {};
+}
 
-  for (const auto& [n, v] : o.extra) {
-    bool replaced = false;
-    for (Var& var : env) {
-      if (var.name == n) {
-        var.value = v;
-        replaced = true;
-        break;
-      }
+proto::Expected<Environ, EnvironError> buildEnviron(const http::RequestHead& head, const EnvironOptions& o) {
+  struct Collector final : EnvironSink {
+    Environ env;
+    void onVar(std::string_view name, std::string_view value) override {
+      env.push_back(Var{std::string(name), std::string(value)});
     }
-    if (!replaced) add(n, v);
-  }
-  return env;
+  } collector;
+  collector.env.reserve(24 + head.headers.size());
+  if (auto r = writeEnviron(head, o, collector); !r) return proto::unexpected(r.error());
+  return std::move(collector.env);
 }
 
 }  // namespace gw::cgi

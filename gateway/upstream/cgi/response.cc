@@ -40,32 +40,48 @@ bool isAbsoluteUri(std::string_view v) {
 proto::Expected<ResponseParser::State, ParseError> ResponseParser::feed(evbuffer* in) {
   if (!failed_) return proto::unexpected(failed_.error());
   if (done_) return State::Done;
-  auto fail = [&](ParseError e) -> proto::Expected<State, ParseError> {
-    failed_ = proto::unexpected(e);
-    return proto::unexpected(e);
-  };
-  for (;;) {
-    size_t avail = evbuffer_get_length(in);
-    if (avail == 0) return State::NeedMore;
-    evbuffer_ptr p = evbuffer_search(in, "\n", 1, nullptr);
-    size_t take = p.pos < 0 ? avail : size_t(p.pos) + 1;
-    if (header_bytes_ + take > limits_.max_header_bytes) return fail(ParseError::HeaderTooLarge);
-    size_t old = line_.size();
-    line_.resize(old + take);
-    evbuffer_remove(in, line_.data() + old, take);
-    header_bytes_ += take;
-    if (p.pos < 0) return State::NeedMore;
-    std::string_view line(line_);
-    line.remove_suffix(1);  // LF
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    auto r = onLine(line);
-    line_.clear();
-    if (!r) return fail(r.error());
+  // Lines are parsed where they lie, one chain at a time, and drained once per chain; only a line
+  // split across chains (or reads) is gathered in line_.
+  while (evbuffer_get_length(in) > 0) {
+    evbuffer_iovec v;
+    if (evbuffer_peek(in, -1, nullptr, &v, 1) < 1) break;
+    std::string_view chunk(static_cast<const char*>(v.iov_base), v.iov_len);
+    size_t used = 0;
+    auto r = feedLines(chunk, used);
+    evbuffer_drain(in, used);  // body bytes after the blank line stay
+    if (!r) {
+      failed_ = proto::unexpected(r.error());
+      return proto::unexpected(r.error());
+    }
     if (done_) {
       line_.shrink_to_fit();
       return State::Done;
     }
   }
+  return State::NeedMore;
+}
+
+proto::Expected<void, ParseError> ResponseParser::feedLines(std::string_view chunk, size_t& used) {
+  while (used < chunk.size() && !done_) {
+    size_t nl = chunk.find('\n', used);
+    size_t take = (nl == std::string_view::npos ? chunk.size() : nl + 1) - used;
+    if (header_bytes_ + take > limits_.max_header_bytes) return proto::unexpected(ParseError::HeaderTooLarge);
+    header_bytes_ += take;
+    std::string_view piece = chunk.substr(used, take);
+    used += take;
+    if (nl == std::string_view::npos) {
+      line_.append(piece);  // continued in the next chain
+      break;
+    }
+    std::string_view line = piece;
+    if (!line_.empty()) line = line_.append(piece);
+    line.remove_suffix(1);  // LF
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    auto r = onLine(line);
+    line_.clear();
+    if (!r) return r;
+  }
+  return {};
 }
 
 proto::Expected<void, ParseError> ResponseParser::finish() const {

@@ -68,12 +68,14 @@ class ResponseParser {
   const http::ResponseHead* head() const { return head_.get(); }
 
  private:
+  // Parses the complete lines of `chunk` from `used` on (advanced past what was consumed).
+  proto::Expected<void, ParseError> feedLines(std::string_view chunk, size_t& used);
   proto::Expected<void, ParseError> onLine(std::string_view line);
   proto::Expected<void, ParseError> complete();
 
   Limits limits_;
   http::ResponseHeadPtr head_ = std::make_unique<http::ResponseHead>();
-  std::string line_;      // the current line so far (bounded by max_header_bytes)
+  std::string line_;      // a line split across chains, so far (bounded by max_header_bytes)
   size_t header_bytes_ = 0;
   size_t fields_ = 0;
   bool done_ = false;

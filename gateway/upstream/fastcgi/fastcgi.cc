@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 
 namespace gw::fastcgi {
 
@@ -47,24 +48,65 @@ size_t putLength(uint8_t* p, uint32_t len) {
 
 uint8_t paddingFor(size_t content_len) { return uint8_t((8 - content_len % 8) % 8); }
 
+uint8_t* putHeader(uint8_t* p, RecordType type, uint16_t request_id, uint16_t content_len, uint8_t padding_len) {
+  p[0] = kVersion1;
+  p[1] = uint8_t(type);
+  p[2] = uint8_t(request_id >> 8);
+  p[3] = uint8_t(request_id);
+  p[4] = uint8_t(content_len >> 8);
+  p[5] = uint8_t(content_len);
+  p[6] = padding_len;
+  p[7] = 0;
+  return p + kHeaderLen;
+}
+
+uint8_t* putBeginRequest(uint8_t* p, uint16_t request_id, Role role, bool keep_conn) {
+  p = putHeader(p, RecordType::BeginRequest, request_id, 8, 0);
+  const uint8_t body[8] = {uint8_t(uint16_t(role) >> 8), uint8_t(role), uint8_t(keep_conn ? kKeepConn : 0), 0, 0, 0, 0, 0};
+  return std::copy(body, body + 8, p);
+}
+
+// Records, padding and the empty record of a PARAMS stream with this much content.
+size_t paramsStreamSize(size_t content_len) {
+  size_t full = content_len / kMaxStreamChunk, rest = content_len % kMaxStreamChunk;
+  return full * (kHeaderLen + kMaxStreamChunk) + (rest ? kHeaderLen + rest + paddingFor(rest) : 0) + kHeaderLen;
+}
+
+uint8_t* putParamsStream(uint8_t* p, uint16_t request_id, std::string_view content) {
+  for (size_t off = 0; off < content.size(); off += kMaxStreamChunk) {
+    size_t n = std::min(content.size() - off, kMaxStreamChunk);
+    uint8_t pad = paddingFor(n);
+    p = putHeader(p, RecordType::Params, request_id, uint16_t(n), pad);
+    p = std::copy_n(reinterpret_cast<const uint8_t*>(content.data()) + off, n, p);
+    p = std::copy_n(kZeros, pad, p);
+  }
+  return putHeader(p, RecordType::Params, request_id, 0, 0);
+}
+
+// Writes `size` bytes with put(p) into one extent reserved in `out`, committed once: every
+// change to a bufferevent's output buffer runs its callbacks, so records go in one change, not
+// one per header and content.
+template <class Put>
+void writeInPlace(evbuffer* out, size_t size, Put put) {
+  evbuffer_iovec vec;
+  if (evbuffer_reserve_space(out, ev_ssize_t(size), &vec, 1) != 1) __builtin_trap();  // OOM
+  put(static_cast<uint8_t*>(vec.iov_base));
+  vec.iov_len = size;
+  evbuffer_commit_space(out, &vec, 1);
+}
+
 }  // namespace
 
 void encodeHeader(evbuffer* out, RecordType type, uint16_t request_id, uint16_t content_len, uint8_t padding_len) {
-  const uint8_t h[kHeaderLen] = {kVersion1,
-                                 uint8_t(type),
-                                 uint8_t(request_id >> 8),
-                                 uint8_t(request_id),
-                                 uint8_t(content_len >> 8),
-                                 uint8_t(content_len),
-                                 padding_len,
-                                 0};
+  uint8_t h[kHeaderLen];
+  putHeader(h, type, request_id, content_len, padding_len);
   evbuffer_add(out, h, sizeof(h));
 }
 
 void encodeBeginRequest(evbuffer* out, uint16_t request_id, Role role, bool keep_conn) {
-  encodeHeader(out, RecordType::BeginRequest, request_id, 8, 0);
-  const uint8_t body[8] = {uint8_t(uint16_t(role) >> 8), uint8_t(role), uint8_t(keep_conn ? kKeepConn : 0), 0, 0, 0, 0, 0};
-  evbuffer_add(out, body, sizeof(body));
+  uint8_t r[2 * kHeaderLen];
+  putBeginRequest(r, request_id, role, keep_conn);
+  evbuffer_add(out, r, sizeof(r));
 }
 
 void encodeAbortRequest(evbuffer* out, uint16_t request_id) {
@@ -77,58 +119,38 @@ size_t nameValueSize(std::string_view name, std::string_view value) {
 
 Result<void> appendNameValue(std::string& out, std::string_view name, std::string_view value) {
   if (name.size() > kMaxNameValueLen || value.size() > kMaxNameValueLen) return proto::unexpected(Error::TooLarge);
-  uint8_t lens[8];
-  size_t n = putLength(lens, uint32_t(name.size()));
-  n += putLength(lens + n, uint32_t(value.size()));
-  out.append(reinterpret_cast<const char*>(lens), n);
-  out.append(name);
-  out.append(value);
+  // Grown once and written in place (not three appends): this runs for every environ variable.
+  const size_t old = out.size();
+  out.resize(old + nameValueSize(name, value));
+  uint8_t* p = reinterpret_cast<uint8_t*>(out.data()) + old;
+  p += putLength(p, uint32_t(name.size()));
+  p += putLength(p, uint32_t(value.size()));
+  // (empty views may carry a null data(): memcpy must not see it, even for 0 bytes)
+  if (!name.empty()) std::memcpy(p, name.data(), name.size());
+  if (!value.empty()) std::memcpy(p + name.size(), value.data(), value.size());
   return {};
 }
 
-void ParamsWriter::append(const char* data, size_t len) {
-  while (len > 0) {
-    if (staged_.capacity() < kMaxStreamChunk) staged_.reserve(std::min<size_t>(kMaxStreamChunk, std::max<size_t>(len, 1024)));
-    size_t take = std::min(len, kMaxStreamChunk - staged_.size());
-    staged_.append(data, take);
-    data += take;
-    len -= take;
-    if (staged_.size() == kMaxStreamChunk) flush();
-  }
+void encodeParamsStream(evbuffer* out, uint16_t request_id, std::string_view content) {
+  writeInPlace(out, paramsStreamSize(content.size()),
+               [&](uint8_t* p) { return putParamsStream(p, request_id, content); });
 }
 
-void ParamsWriter::flush() {
-  if (staged_.empty()) return;
-  uint8_t pad = paddingFor(staged_.size());
-  encodeHeader(out_, RecordType::Params, request_id_, uint16_t(staged_.size()), pad);
-  evbuffer_add(out_, staged_.data(), staged_.size());
-  if (pad) evbuffer_add(out_, kZeros, pad);
-  staged_.clear();
-}
-
-Result<void> ParamsWriter::add(std::string_view name, std::string_view value) {
-  if (name.size() > kMaxNameValueLen || value.size() > kMaxNameValueLen) return proto::unexpected(Error::TooLarge);
-  uint8_t lens[8];
-  size_t n = putLength(lens, uint32_t(name.size()));
-  n += putLength(lens + n, uint32_t(value.size()));
-  append(reinterpret_cast<const char*>(lens), n);
-  append(name.data(), name.size());
-  append(value.data(), value.size());
-  return {};
-}
-
-void ParamsWriter::finish() {
-  flush();
-  encodeHeader(out_, RecordType::Params, request_id_, 0, 0);
+void encodeRequestHead(evbuffer* out, uint16_t request_id, std::string_view params, bool keep_conn, bool stdin_end) {
+  const size_t size = 2 * kHeaderLen + paramsStreamSize(params.size()) + (stdin_end ? kHeaderLen : 0);
+  writeInPlace(out, size, [&](uint8_t* p) {
+    p = putBeginRequest(p, request_id, Role::Responder, keep_conn);
+    p = putParamsStream(p, request_id, params);
+    return stdin_end ? putHeader(p, RecordType::Stdin, request_id, 0, 0) : p;
+  });
 }
 
 Result<void> encodeParams(evbuffer* out, uint16_t request_id, std::span<const NameValue> params) {
+  std::string content;
   for (const NameValue& p : params) {
-    if (p.name.size() > kMaxNameValueLen || p.value.size() > kMaxNameValueLen) return proto::unexpected(Error::TooLarge);
+    if (auto r = appendNameValue(content, p.name, p.value); !r) return r;
   }
-  ParamsWriter w(out, request_id);
-  for (const NameValue& p : params) (void)w.add(p.name, p.value);
-  w.finish();
+  encodeParamsStream(out, request_id, content);
   return {};
 }
 
@@ -146,31 +168,47 @@ void encodeStream(evbuffer* out, RecordType type, uint16_t request_id, evbuffer*
 
 void encodeStdinEnd(evbuffer* out, uint16_t request_id) { encodeHeader(out, RecordType::Stdin, request_id, 0, 0); }
 
-Result<void> encodeGetValues(evbuffer* out, std::span<const std::string_view> names) {
+namespace {
+
+// The GET_VALUES record asking for `names`; TooLarge if they do not fit one record.
+Result<std::string> getValuesRecord(std::span<const std::string_view> names) {
   std::string content;
   for (std::string_view n : names) {
-    if (auto r = appendNameValue(content, n, {}); !r) return r;
+    if (auto r = appendNameValue(content, n, {}); !r) return proto::unexpected(r.error());
   }
   if (content.size() > kMaxContentLen) return proto::unexpected(Error::TooLarge);
-  uint8_t pad = paddingFor(content.size());
-  encodeHeader(out, RecordType::GetValues, 0, uint16_t(content.size()), pad);
-  evbuffer_add(out, content.data(), content.size());
-  if (pad) evbuffer_add(out, kZeros, pad);
+  const uint8_t pad = paddingFor(content.size());
+  std::string record(kHeaderLen, '\0');
+  putHeader(reinterpret_cast<uint8_t*>(record.data()), RecordType::GetValues, 0, uint16_t(content.size()), pad);
+  record += content;
+  record.append(pad, '\0');
+  return record;
+}
+
+}  // namespace
+
+Result<void> encodeGetValues(evbuffer* out, std::span<const std::string_view> names) {
+  auto record = getValuesRecord(names);
+  if (!record) return proto::unexpected(record.error());
+  evbuffer_add(out, record->data(), record->size());
   return {};
 }
 
 void encodeGetValues(evbuffer* out) {
   static constexpr std::array<std::string_view, 3> kNames = {kMaxConns, kMaxReqs, kMpxsConns};
-  (void)encodeGetValues(out, kNames);
+  // Sent on every new connection: encoded once (a thread-safe static).
+  static const std::string record = *getValuesRecord(kNames);
+  evbuffer_add(out, record.data(), record.size());
 }
 
 // ---- Decoder ----
 
-Decoder::Decoder() : partial_(evbuffer_new()), chunk_(evbuffer_new()) {}
+// No evbuffer until stream content arrives: a connection that never gets any (uwsgi's, which
+// carry a Decoder too) allocates nothing for it.
+Decoder::Decoder() = default;
 
 Decoder::~Decoder() {
-  evbuffer_free(partial_);
-  evbuffer_free(chunk_);
+  if (chunk_) evbuffer_free(chunk_);
 }
 
 Result<void> Decoder::onHeader(const uint8_t* h) {
@@ -228,30 +266,91 @@ Result<void> Decoder::onWholeRecord(DecoderCallbacks& cb) {
   }
 }
 
+namespace {
+
+// The front of the decoder's input, read in place: record headers, padding and whole-record
+// contents are copied out of the first chain and drained together by settle(), not one
+// evbuffer_remove / evbuffer_drain each. Every change to a bufferevent's input buffer runs its
+// callbacks, and a small evbuffer_remove costs a copy-out walk besides.
+class InputFront {
+ public:
+  explicit InputFront(evbuffer* in) : in_(in) {}
+  ~InputFront() { settle(); }
+  InputFront(const InputFront&) = delete;
+  InputFront& operator=(const InputFront&) = delete;
+
+  // Bytes not taken yet.
+  size_t length() const { return evbuffer_get_length(in_) - taken_; }
+  // Copies the next n bytes (n <= length()) to dst.
+  void take(uint8_t* dst, size_t n) {
+    if (inFirstChain(n)) {
+      std::memcpy(dst, static_cast<const uint8_t*>(chain_.iov_base) + taken_, n);
+      taken_ += n;
+    } else {
+      evbuffer_remove(in_, dst, n);  // spans chains
+      chain_ = {};
+    }
+  }
+  // Passes over the next n bytes (n <= length()).
+  void skip(size_t n) {
+    if (inFirstChain(n)) {
+      taken_ += n;
+    } else {
+      evbuffer_drain(in_, n);
+      chain_ = {};
+    }
+  }
+  // Drains what was taken. Due before anything else reads or changes the buffer.
+  void settle() {
+    if (taken_ > 0) evbuffer_drain(in_, taken_);
+    taken_ = 0;
+    chain_ = {};
+  }
+
+ private:
+  // Do the next n bytes lie in the first chain (after settling, if they are past its end)?
+  bool inFirstChain(size_t n) {
+    if (taken_ + n > chain_.iov_len) {
+      settle();
+      if (evbuffer_peek(in_, -1, nullptr, &chain_, 1) < 1) chain_ = {};
+    }
+    return n <= chain_.iov_len;
+  }
+
+  evbuffer* in_;
+  evbuffer_iovec chain_{};  // the first chain as last peeked; empty: peek again
+  size_t taken_ = 0;        // bytes of it taken, not drained yet
+};
+
+}  // namespace
+
 Result<void> Decoder::feed(evbuffer* in, DecoderCallbacks& cb, size_t max_bytes) {
   if (!failed_) return failed_;
+  InputFront front(in);  // settled before each callback and each move of content, and on return
   auto fail = [&](Error e) -> Result<void> {
     failed_ = proto::unexpected(e);
+    front.settle();
     evbuffer_drain(in, evbuffer_get_length(in));
     return failed_;
   };
   auto afterContent = [&] { state_ = padding_left_ > 0 ? State::Padding : State::Header; };
   size_t budget = max_bytes;
   for (;;) {
-    size_t avail = std::min(evbuffer_get_length(in), budget);
+    size_t avail = std::min(front.length(), budget);
     switch (state_) {
       case State::Header: {
         if (avail == 0) return {};
-        size_t have = evbuffer_get_length(partial_);
-        size_t n = std::min(avail, kHeaderLen - have);
-        evbuffer_remove_buffer(in, partial_, n);
+        size_t n = std::min(avail, kHeaderLen - header_have_);
+        front.take(header_ + header_have_, n);
         budget -= n;
-        if (evbuffer_get_length(partial_) < kHeaderLen) return {};
-        uint8_t h[kHeaderLen];
-        evbuffer_remove(partial_, h, kHeaderLen);
-        if (auto r = onHeader(h); !r) return fail(r.error());
+        header_have_ += n;
+        if (header_have_ < kHeaderLen) return {};
+        header_have_ = 0;
+        if (auto r = onHeader(header_); !r) return fail(r.error());
+        if (state_ == State::StreamContent && !chunk_) chunk_ = evbuffer_new();
         if (state_ == State::StreamContent && content_len_ == 0) {
           // The empty record ends the stream.
+          front.settle();
           if (type_ == RecordType::Stdout) cb.onStdout(request_id_, chunk_, true);
           else cb.onStderr(request_id_, chunk_, true);
           afterContent();
@@ -263,6 +362,7 @@ Result<void> Decoder::feed(evbuffer* in, DecoderCallbacks& cb, size_t max_bytes)
       case State::StreamContent: {
         if (avail == 0) return {};
         size_t n = std::min(avail, content_left_);
+        front.settle();
         evbuffer_remove_buffer(in, chunk_, n);
         budget -= n;
         content_left_ -= n;
@@ -276,11 +376,12 @@ Result<void> Decoder::feed(evbuffer* in, DecoderCallbacks& cb, size_t max_bytes)
         if (content_left_ > 0) {
           if (avail == 0) return {};
           size_t n = std::min(avail, content_left_);
-          evbuffer_remove(in, scratch_.data() + (content_len_ - content_left_), n);
+          front.take(scratch_.data() + (content_len_ - content_left_), n);
           budget -= n;
           content_left_ -= n;
           if (content_left_ > 0) return {};
         }
+        front.settle();
         if (auto r = onWholeRecord(cb); !r) return fail(r.error());
         afterContent();
         break;
@@ -288,7 +389,7 @@ Result<void> Decoder::feed(evbuffer* in, DecoderCallbacks& cb, size_t max_bytes)
       case State::Padding: {
         if (avail == 0) return {};
         size_t n = std::min(avail, padding_left_);
-        evbuffer_drain(in, n);
+        front.skip(n);
         budget -= n;
         padding_left_ -= n;
         if (padding_left_ == 0) state_ = State::Header;

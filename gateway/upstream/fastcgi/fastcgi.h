@@ -93,23 +93,13 @@ size_t nameValueSize(std::string_view name, std::string_view value);
 // Appends one encoded pair to `out` (raw pair bytes, no record header).
 Result<void> appendNameValue(std::string& out, std::string_view name, std::string_view value);
 
-// Builds a PARAMS stream incrementally: add() pairs, then finish(). Content is staged in one record
-// buffer (at most kMaxStreamChunk bytes) and flushed to `out` as full records; a pair may span
-// records, as the spec allows for streams. finish() flushes the rest and the empty PARAMS record.
-// The writer never holds more than one record of content.
-class ParamsWriter {
- public:
-  ParamsWriter(evbuffer* out, uint16_t request_id) : out_(out), request_id_(request_id) {}
-  Result<void> add(std::string_view name, std::string_view value);
-  void finish();
-
- private:
-  void append(const char* data, size_t len);
-  void flush();
-  evbuffer* out_;  // not owned
-  uint16_t request_id_;
-  std::string staged_;
-};
+// The PARAMS stream for `content`, pairs already encoded by appendNameValue: records of at most
+// kMaxStreamChunk bytes (a pair may span records, as the spec allows for streams), then the empty
+// PARAMS record. The environ is encoded once per request and framed per attempt with its id.
+void encodeParamsStream(evbuffer* out, uint16_t request_id, std::string_view content);
+// What a request starts with, in one write: FCGI_BEGIN_REQUEST (responder), the PARAMS stream for
+// `params` (as for encodeParamsStream) and, if stdin_end (no body), the empty STDIN record.
+void encodeRequestHead(evbuffer* out, uint16_t request_id, std::string_view params, bool keep_conn, bool stdin_end);
 // Convenience: the whole PARAMS stream (records + empty terminator) for a list of pairs.
 Result<void> encodeParams(evbuffer* out, uint16_t request_id, std::span<const NameValue> params);
 
@@ -168,7 +158,7 @@ class Decoder {
   // downstream is read-disabled) and reports what it completes to `cb`. On error, `in` is drained.
   Result<void> feed(evbuffer* in, DecoderCallbacks& cb, size_t max_bytes = SIZE_MAX);
   // True between records (nothing half-read): a clean place for the connection to end.
-  bool atRecordBoundary() const { return state_ == State::Header && evbuffer_get_length(partial_) == 0; }
+  bool atRecordBoundary() const { return state_ == State::Header && header_have_ == 0; }
 
  private:
   enum class State { Header, StreamContent, WholeContent, Padding };
@@ -176,14 +166,15 @@ class Decoder {
   Result<void> onWholeRecord(DecoderCallbacks& cb);
 
   State state_ = State::Header;
-  evbuffer* partial_;  // header bytes or whole-record content gathered so far
-  evbuffer* chunk_;    // stream content handed to callbacks
+  uint8_t header_[kHeaderLen];  // the record header gathered so far
+  size_t header_have_ = 0;
+  evbuffer* chunk_ = nullptr;  // stream content handed to callbacks; made on first use
   RecordType type_{};
   uint16_t request_id_ = 0;
   size_t content_left_ = 0;
   size_t content_len_ = 0;
   size_t padding_left_ = 0;
-  std::vector<uint8_t> scratch_;
+  std::vector<uint8_t> scratch_;  // whole-record content gathered so far
   std::vector<NameValue> pairs_;
   proto::Expected<void, Error> failed_;
 };

@@ -12,11 +12,12 @@
 // does; Content-Length / chunked / close-delimited framing, 1xx and header-injection refusal
 // included), with the connection not reused unless that response framing allows it.
 //
-// Vars come from cgi::buildEnviron (shared with FastCGI PARAMS).
+// Vars come from cgi::writeEnviron (shared with FastCGI PARAMS).
 #include <event2/buffer.h>
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "upstream/cgi/environ.h"
@@ -35,8 +36,16 @@ const char* errorName(Error e);  // "uwsgi_vars_too_large"
 // Size of the vars data (without the 4-byte header).
 size_t varsSize(std::span<const cgi::Var> vars);
 
-// Appends the vars packet to `out`, or appends nothing and returns TooLarge when the data is over
-// 65535 bytes. modifier1 0 = WSGI/CGI vars.
+// Appends one key/value to the vars data `data` (no packet header). Sizes are checked by
+// encodeVarsPacket: data over kMaxPacket, which any key or value over 0xffff makes it, is refused.
+void appendVar(std::string& data, std::string_view key, std::string_view value);
+
+// Appends the vars packet for `data` (built by appendVar) to `out`, or appends nothing and returns
+// TooLarge when the data is over 65535 bytes. modifier1 0 = WSGI/CGI vars.
+proto::Expected<void, Error> encodeVarsPacket(evbuffer* out, std::string_view data, uint8_t modifier1 = 0,
+                                              uint8_t modifier2 = 0);
+
+// The same for a list of vars.
 proto::Expected<void, Error> encodeVars(evbuffer* out, std::span<const cgi::Var> vars, uint8_t modifier1 = 0,
                                       uint8_t modifier2 = 0);
 

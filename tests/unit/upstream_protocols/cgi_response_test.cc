@@ -155,6 +155,31 @@ TEST(CgiResponse, SplitAtEveryByte) {
   }
 }
 
+TEST(CgiResponse, AnyChainLayout) {
+  // Lines are parsed in place, chain by chain; a line split across chains is gathered.
+  const std::string s = "Status: 302 Found\r\nLocation: http://x/\nX-Multi: a\r\nX-Multi: b\r\n\r\nBODY bytes";
+  for (size_t piece = 1; piece <= s.size(); ++piece) {
+    ResponseParser p;
+    auto in = test::makeChainedBuffer(s, piece);
+    auto r = p.feed(in.get());
+    ASSERT_TRUE(r) << piece;
+    EXPECT_EQ(*r, ResponseParser::State::Done);
+    EXPECT_EQ(contents(in.get()), "BODY bytes") << piece;
+    EXPECT_EQ(p.head()->status, 302);
+    EXPECT_EQ(p.head()->headers.count("X-Multi"), 2u);
+    EXPECT_EQ(*p.head()->headers.get("X-Multi"), "a");
+    EXPECT_EQ(p.location(), "http://x/");
+  }
+  // The size limit counts a line split across chains as a whole.
+  Limits small;
+  small.max_header_bytes = 20;
+  ResponseParser p(small);
+  auto in = test::makeChainedBuffer("X-Long: 0123456789abcdef\n\n", 4);
+  auto r = p.feed(in.get());
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), ParseError::HeaderTooLarge);
+}
+
 TEST(CgiResponse, ByteByByteThenBodyUntouched) {
   const std::string s = "Content-Type: text/plain\n\nabc";
   ResponseParser p;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 
 namespace gw::cgi {
@@ -108,7 +109,8 @@ TEST(Environ, OptionalVarsAndExtras) {
   o.script_filename = "/srv/www/index.php";
   o.document_root = "/srv/www";
   o.server_name = "configured.example";
-  o.extra = {{"APP_ENV", "prod"}, {"SERVER_NAME", "override"}};
+  const std::vector<std::pair<std::string, std::string>> params = {{"APP_ENV", "prod"}, {"SERVER_NAME", "override"}};
+  o.extra = params;
   auto env = buildEnviron(sampleHead(), o);
   ASSERT_TRUE(env);
   auto m = asMap(*env);
@@ -117,6 +119,79 @@ TEST(Environ, OptionalVarsAndExtras) {
   EXPECT_EQ(m["DOCUMENT_ROOT"], "/srv/www");
   EXPECT_EQ(m["APP_ENV"], "prod");
   EXPECT_EQ(m["SERVER_NAME"], "override");
+}
+
+std::vector<std::string> names(const Environ& env) {
+  std::vector<std::string> n;
+  for (const Var& v : env) n.push_back(v.name);
+  return n;
+}
+
+TEST(Environ, RepeatedFieldsCombinedWhereFirstSeen) {
+  http::RequestHead h;
+  h.method = "GET";
+  h.path = "/";
+  h.headers.add("X-A", "1");
+  h.headers.add("Accept", "a");
+  h.headers.add("x-a", "2");
+  h.headers.add("X_A", "3");
+  h.headers.add("cookie", "c=1");
+  h.headers.add("Cookie", "d=2");
+  auto env = buildEnviron(h, {});
+  ASSERT_TRUE(env);
+  const auto n = names(*env);
+  auto at = [&](std::string_view name) { return std::find(n.begin(), n.end(), name) - n.begin(); };
+  EXPECT_LT(at("HTTP_X_A"), at("HTTP_ACCEPT"));
+  EXPECT_LT(at("HTTP_ACCEPT"), at("HTTP_COOKIE"));
+  EXPECT_EQ(asMap(*env)["HTTP_X_A"], "1, 2");
+  EXPECT_EQ(asMap(*env)["HTTP_COOKIE"], "c=1; d=2");
+  EnvironOptions o;
+  o.allow_underscores_in_headers = true;
+  EXPECT_EQ(asMap(*buildEnviron(h, o))["HTTP_X_A"], "1, 2, 3");
+}
+
+TEST(Environ, ParamsReplaceInPlaceOthersFollowInOrder) {
+  http::RequestHead h = sampleHead();
+  const std::vector<std::pair<std::string, std::string>> params = {
+      {"APP", "1"}, {"SERVER_NAME", "x"}, {"B", "b"}, {"APP", "2"}, {"HTTP_ACCEPT", "y"}};
+  EnvironOptions o;
+  o.extra = params;
+  auto plain = buildEnviron(h, {});
+  auto env = buildEnviron(h, o);
+  ASSERT_TRUE(plain && env);
+  ASSERT_EQ(env->size(), plain->size() + 2);
+  for (size_t i = 0; i < plain->size(); ++i) EXPECT_EQ((*env)[i].name, (*plain)[i].name);  // same places
+  EXPECT_EQ(asMap(*env)["SERVER_NAME"], "x");
+  EXPECT_EQ(asMap(*env)["HTTP_ACCEPT"], "y");
+  EXPECT_EQ((*env)[plain->size()].name, "APP");  // where it first appears, with its last value
+  EXPECT_EQ((*env)[plain->size()].value, "2");
+  EXPECT_EQ((*env)[plain->size() + 1].name, "B");
+}
+
+TEST(Environ, ScriptFilenameLastFromTheFinalEnviron) {
+  http::RequestHead h;
+  h.method = "GET";
+  h.path = "/app/a%20b.php";
+  EnvironOptions o;
+  o.mount_prefix = "/app";
+  o.document_root = "/srv";
+  o.script_filename = "{document_root}{path_info}";
+  auto env = buildEnviron(h, o);
+  ASSERT_TRUE(env);
+  EXPECT_EQ(env->back().name, "SCRIPT_FILENAME");
+  EXPECT_EQ(env->back().value, "/srv/a b.php");
+  // A param may replace PATH_INFO / DOCUMENT_ROOT (the template sees it) or name SCRIPT_FILENAME
+  // (the template's value goes in its place).
+  const std::vector<std::pair<std::string, std::string>> params = {
+      {"SCRIPT_FILENAME", "ignored"}, {"PATH_INFO", "/p"}, {"Z", "z"}};
+  o.extra = params;
+  env = buildEnviron(h, o);
+  ASSERT_TRUE(env);
+  ASSERT_GE(env->size(), 2u);
+  EXPECT_EQ((*env)[env->size() - 2].name, "SCRIPT_FILENAME");
+  EXPECT_EQ((*env)[env->size() - 2].value, "/srv/p");
+  EXPECT_EQ(env->back().name, "Z");
+  EXPECT_EQ(asMap(*env)["PATH_INFO"], "/p");
 }
 
 TEST(Environ, Http2AuthorityWithoutHost) {

@@ -158,16 +158,52 @@ TEST(FastcgiEncode, ParamsSplitAcrossRecords) {
   EXPECT_EQ(pairs[2].second, "z");
 }
 
-TEST(FastcgiEncode, ParamsWriterManyPairs) {
+TEST(FastcgiEncode, ParamsManyPairs) {
   auto out = makeBuffer();
-  ParamsWriter w(out.get(), 2);
-  for (int i = 0; i < 5000; ++i) ASSERT_TRUE(w.add("HTTP_X_" + std::to_string(i), std::string(20, 'a')));
-  w.finish();
+  std::vector<std::string> names;
+  for (int i = 0; i < 5000; ++i) names.push_back("HTTP_X_" + std::to_string(i));
+  const std::string value(20, 'a');
+  std::vector<NameValue> p;
+  for (const std::string& n : names) p.push_back({n, value});
+  ASSERT_TRUE(encodeParams(out.get(), 2, p));
   size_t records = 0;
   auto pairs = decodeParamsStream(contents(out.get()), &records);
   EXPECT_EQ(pairs.size(), 5000u);
   EXPECT_GT(records, 2u);
   EXPECT_EQ(pairs[4999].first, "HTTP_X_4999");
+}
+
+TEST(FastcgiEncode, RequestHeadInOneWrite) {
+  const std::string content = std::string("\x01\x02" "Abc", 5);
+  for (bool stdin_end : {false, true}) {
+    auto out = makeBuffer();
+    encodeRequestHead(out.get(), 3, content, true, stdin_end);
+    auto expected = makeBuffer();
+    encodeBeginRequest(expected.get(), 3, Role::Responder, true);
+    encodeParamsStream(expected.get(), 3, content);
+    if (stdin_end) encodeStdinEnd(expected.get(), 3);
+    EXPECT_EQ(contents(out.get()), contents(expected.get()));
+  }
+  // Several PARAMS records.
+  std::string big(2 * kMaxStreamChunk + 5, 'x');
+  auto out = makeBuffer();
+  encodeRequestHead(out.get(), 1, big, false, false);
+  size_t records = 0;
+  std::string s = contents(out.get());
+  EXPECT_EQ(s.substr(0, 16), header(1, 1, 8, 0) + std::string("\x00\x01\x00\x00\x00\x00\x00\x00", 8));
+  std::string params = s.substr(16);
+  size_t off = 0;
+  std::string rebuilt;
+  while (off < params.size()) {
+    size_t len = (uint8_t(params[off + 4]) << 8) | uint8_t(params[off + 5]);
+    size_t pad = uint8_t(params[off + 6]);
+    EXPECT_EQ(params[off + 1], 4);
+    rebuilt += params.substr(off + 8, len);
+    off += 8 + len + pad;
+    ++records;
+  }
+  EXPECT_EQ(records, 4u);  // 65528 + 65528 + 5 + terminator
+  EXPECT_EQ(rebuilt, big);
 }
 
 TEST(FastcgiEncode, EmptyParams) {
@@ -307,6 +343,21 @@ TEST(FastcgiDecode, MaxBytesLeavesTheRest) {
     EXPECT_EQ(evbuffer_get_length(in.get()), before - max);
     while (evbuffer_get_length(in.get()) > 0) ASSERT_TRUE(d.feed(in.get(), r, max));
     checkSample(r);
+  }
+}
+
+TEST(FastcgiDecode, AnyChainLayout) {
+  // Headers, padding and END_REQUEST contents are read in place from the first chain.
+  const std::string s = sampleResponse();
+  for (size_t piece = 1; piece <= 40; ++piece) {
+    for (size_t max : {size_t(7), SIZE_MAX}) {
+      Decoder d;
+      Recorder r;
+      auto in = test::makeChainedBuffer(s, piece);
+      while (evbuffer_get_length(in.get()) > 0) ASSERT_TRUE(d.feed(in.get(), r, max)) << piece;
+      EXPECT_TRUE(d.atRecordBoundary());
+      checkSample(r);
+    }
   }
 }
 

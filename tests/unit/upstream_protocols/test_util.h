@@ -19,6 +19,17 @@ inline EvbufferPtr makeBuffer(std::string_view s = {}) {
   return b;
 }
 
+// `s` as chains of `piece` bytes each (evbuffer_add_buffer moves chains without merging them),
+// for the readers that parse the first chain in place.
+inline EvbufferPtr makeChainedBuffer(std::string_view s, size_t piece) {
+  EvbufferPtr b(evbuffer_new());
+  for (size_t off = 0; off < s.size(); off += piece) {
+    EvbufferPtr one = makeBuffer(s.substr(off, piece));
+    evbuffer_add_buffer(b.get(), one.get());
+  }
+  return b;
+}
+
 inline std::string contents(evbuffer* b) {
   std::string s(evbuffer_get_length(b), '\0');
   evbuffer_copyout(b, s.data(), s.size());
