@@ -98,21 +98,12 @@ for t in "${ORDER[@]}"; do
 done
 
 if ((CG)); then
-  # Instructions of one phase: zero the counters, send the requests, dump, read the dump's total.
-  phase() {  # PID URL
-    callgrind_control -z "$1" >/dev/null
-    h2load --h1 -n "$CG_N" -c 8 "$2" | awk '/^requests:/ {print "  " $0}' >&2
-    callgrind_control -d "$1" >/dev/null
-    sleep 0.5
-    local f; f=$(ls -t "$W"/cg.*."$1".* 2>/dev/null | head -1)
-    awk '/^(summary|totals):/ {print $2; exit}' "$f"
-  }
   echo "| proxy → uWSGI | instructions for $CG_N requests | per request |"
   echo "| --- | ---: | ---: |"
   for proto in fastcgi uwsgi; do
     for who in gatewayd nginx; do
       pid=$GW_PID; [[ $who == nginx ]] && pid=$NGX_PID
-      n=$(phase "$pid" "${URL[$who-$proto]}")
+      n=$(cg_phase "$W" "$pid" h2load --h1 -n "$CG_N" -c 8 "${URL[$who-$proto]}")
       echo "| $who ($proto) | $n | $(awk -v n="$n" -v r="$CG_N" 'BEGIN{printf "%.1f k", n/r/1000}') |"
     done
   done
