@@ -87,6 +87,7 @@ TlsTransport::TlsTransport(Dispatcher& dispatcher, evutil_socket_t fd, SSL* ssl,
     SSL_set_bio(ssl_, bio, bio);  // one reference, owned by the SSL object
   } else {
     failed_ = true;  // startHandshake reports it
+    failed_errno_ = ENOMEM;
   }
   SSL_set_read_ahead(ssl_, 1);  // ask the BIO for whole buffers, not header then body
   event_assign(&read_ev_, dispatcher_.base(), fd_, EV_READ | EV_PERSIST, onReadableCb, this);
@@ -125,8 +126,7 @@ void TlsTransport::onInputCb(evbuffer*, const evbuffer_cb_info* info, void* arg)
 void TlsTransport::startHandshake(std::function<void(bool ok)> done) {
   handshake_done_ = std::move(done);
   handshaking_ = true;
-  if (failed_) {
-    handshake_error_ = "cannot create the TLS BIO";
+  if (failed_) {  // no BIO: doHandshake reports the failure from the loop
     process_later_.activate();
     return;
   }
@@ -253,6 +253,8 @@ void TlsTransport::decrypt() {
         return;
       case SSL_ERROR_ZERO_RETURN:  // close_notify, or EOF (SSL_OP_IGNORE_UNEXPECTED_EOF)
         peer_closed_ = true;
+        // A real close_notify is answered with ours (RFC 8446 §6.1); process() writes it.
+        if (!records_.eof && !write_shut_) SSL_shutdown(ssl_);
         return;
       case SSL_ERROR_SYSCALL:
         if (records_.eof) {
@@ -297,6 +299,8 @@ void TlsTransport::enableRead(bool enable) {
 
 void TlsTransport::setLimits(const Limits& limits) {
   limits_ = limits;
+  // Output may already be waiting on EV_WRITE (e.g. the handshake's last flight).
+  if (writing_ && limits_.send_timeout.count() > 0 && !send_timer_.enabled()) send_timer_.enable(limits_.send_timeout);
   onInputDrained();
 }
 
@@ -351,14 +355,33 @@ void TlsTransport::encrypt() {
 }
 
 bool TlsTransport::writeRecords() {
+  if (write_shut_) {  // after the half-close nothing more can go out
+    evbuffer_drain(records_.out, evbuffer_get_length(records_.out));
+    return true;
+  }
+  bool wrote = false;
+  bool all = true;
   while (evbuffer_get_length(records_.out) > 0) {
     int r = evbuffer_write(records_.out, fd_);
-    if (r > 0) continue;
-    if (r < 0 && wouldBlock(errno)) return false;
+    if (r > 0) {
+      wrote = true;
+      continue;
+    }
+    if (r < 0 && wouldBlock(errno)) {
+      all = false;
+      break;
+    }
     fail(r < 0 ? errno : EPIPE, nullptr);
     return false;
   }
-  return true;
+  // Progress, wherever it was made (flush, process, the write event), restarts the send timeout.
+  if (wrote && writing_ && limits_.send_timeout.count() > 0) send_timer_.enable(limits_.send_timeout);
+  if (all && shutdown_pending_) {
+    shutdown_pending_ = false;
+    write_shut_ = true;
+    ::shutdown(fd_, SHUT_WR);
+  }
+  return all;
 }
 
 void TlsTransport::setWriteInterest(bool on) {
@@ -374,7 +397,6 @@ void TlsTransport::setWriteInterest(bool on) {
 }
 
 void TlsTransport::onSocketWritable() {
-  const size_t before = pending();
   if (handshaking_) {
     if (writeRecords() || failed_) setWriteInterest(false);
     if (failed_) doHandshake();  // reports the failure
@@ -383,8 +405,7 @@ void TlsTransport::onSocketWritable() {
   encrypt();
   if (!failed_) writeRecords();
   const size_t after = pending();
-  if (failed_ || after == 0) setWriteInterest(false);
-  else if (after < before && limits_.send_timeout.count() > 0) send_timer_.enable(limits_.send_timeout);  // progress
+  if (failed_ || (after == 0 && !shutdown_pending_)) setWriteInterest(false);
   if (failed_) {
     process();  // reports the error
     return;
@@ -398,14 +419,18 @@ void TlsTransport::onSendTimeout() {
 }
 
 void TlsTransport::shutdownWrite() {
-  // close_notify, best effort (the half-close follows whether or not it fitted in the socket).
-  if (established_ && !failed_) {
-    ERR_clear_error();
-    SSL_shutdown(ssl_);
-    writeRecords();
-    ERR_clear_error();
+  // close_notify, then the half-close once it is out (from the write event if the socket is full).
+  if (write_shut_ || shutdown_pending_) return;
+  if (!established_ || failed_) {
+    write_shut_ = true;
+    ::shutdown(fd_, SHUT_WR);
+    return;
   }
-  ::shutdown(fd_, SHUT_WR);
+  ERR_clear_error();
+  if (!(SSL_get_shutdown(ssl_) & SSL_SENT_SHUTDOWN)) SSL_shutdown(ssl_);
+  ERR_clear_error();
+  shutdown_pending_ = true;
+  if (!writeRecords() && !failed_) setWriteInterest(true);
 }
 
 void TlsTransport::fail(int err, const char* what) {
@@ -415,6 +440,7 @@ void TlsTransport::fail(int err, const char* what) {
   if (what) {
     GW_LOG(Info, "c%llu: TLS error while %s: %s", static_cast<unsigned long long>(conn_id_), what,
            drainErrors().c_str());
+    writeRecords();  // the alert SSL_read/SSL_write just queued, if the socket takes it
   }
   evbuffer_drain(records_.out, evbuffer_get_length(records_.out));
   updateReadInterest();

@@ -100,6 +100,8 @@ class TlsTransport final : public Transport {
   bool eof_seen_ = false;     // decrypt() gave SSL_read the socket's EOF once
   bool peer_closed_ = false;  // close_notify or EOF seen by SSL_read
   bool eof_reported_ = false;
+  bool shutdown_pending_ = false;  // half-close once records_.out is written (close_notify)
+  bool write_shut_ = false;   // SHUT_WR done: nothing more is written
   bool failed_ = false;       // the socket or the TLS session is unusable
   int failed_errno_ = 0;
   bool error_reported_ = false;

@@ -477,6 +477,55 @@ TEST_F(TlsIT, BodiesBothWaysAndKeepAliveOverTls) {
   EXPECT_FALSE(firstPatternMismatch(r.body).has_value());
 }
 
+// The end of a TLS connection, both ways: a client's close_notify is answered with ours (RFC 8446
+// §6.1), and a record that fails to decrypt gets a bad_record_mac alert before the close, not a
+// bare TCP close. Python's ssl module shows both (unwrap() succeeds only on a close_notify).
+TEST_F(TlsIT, CloseNotifyIsAnsweredAndFatalAlertsAreSent) {
+  startTls();
+  const std::string script = tmp_->write("ends.py", R"PY(
+import os, socket, ssl, sys
+port, ca = int(sys.argv[1]), sys.argv[2]
+ctx = ssl.create_default_context(cafile=ca)
+def connect():
+    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10), server_hostname="localhost")
+    s.sendall(b"GET /api/ends HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    got = b""
+    while b"\r\n\r\n" not in got:
+        got += s.recv(65536)
+    head, _, body = got.partition(b"\r\n\r\n")
+    length = int([l.split(b":")[1] for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")][0])
+    while len(body) < length:
+        body += s.recv(65536)
+    print("status", head.split(b" ")[1].decode())
+    return s
+for version in (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3):
+    ctx.minimum_version = ctx.maximum_version = version
+    s = connect()
+    try:
+        s.unwrap()
+        print("close_notify answered", version.name)
+    except Exception as e:
+        print("close_notify NOT answered", version.name, e)
+    s = connect()
+    os.write(s.fileno(), b"\x17\x03\x03\x00\x20" + b"A" * 32)  # application data that cannot decrypt
+    try:
+        print("after bogus record:", s.recv(100))
+    except ssl.SSLError as e:
+        print("alert", version.name, e.reason)
+    except Exception as e:
+        print("no alert", version.name, type(e).__name__, e)
+)PY");
+  auto r = runTool({"/usr/bin/python3", script, port(), cert("ca.pem")}, 30000ms);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.out.find("status 200"), 0u) << r.out;
+  for (const char* v : {"TLSv1_2", "TLSv1_3"}) {
+    EXPECT_NE(r.out.find(std::string("close_notify answered ") + v), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(std::string("alert ") + v + " SSLV3_ALERT_BAD_RECORD_MAC"), std::string::npos) << r.out;
+  }
+  EXPECT_NE(gw_->errorLog().find("TLS error while reading"), std::string::npos) << gw_->errorLog();
+  expectTlsStillServing();
+}
+
 TEST_F(TlsIT, Download100MBOverTlsWithBoundedMemory) {
   startTls();
   constexpr uint64_t kBig = 100ull * 1024 * 1024;
