@@ -1,7 +1,5 @@
 #include "http1/server_connection.h"
 
-#include <sys/socket.h>
-
 #include <cerrno>
 #include <cstring>
 

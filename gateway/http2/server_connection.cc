@@ -1,7 +1,6 @@
 #include "http2/server_connection.h"
 
 #include <arpa/inet.h>
-#include <sys/socket.h>
 
 #include <algorithm>
 #include <cerrno>
