@@ -26,6 +26,14 @@ if(NOT valijson_FOUND)
                       "libvalijson-dev into .deps/), or install libvalijson-dev")
 endif()
 
+if(GW_MALLOC STREQUAL "mimalloc")
+  # Debian's libmimalloc-dev: a shared library that overrides malloc/free for the whole process
+  # (OpenSSL, libevent and nghttp2 allocations included) once it is linked into the executable.
+  find_package(mimalloc 2 CONFIG REQUIRED)
+elseif(NOT GW_MALLOC STREQUAL "system")
+  message(FATAL_ERROR "GW_MALLOC must be mimalloc or system, not '${GW_MALLOC}'")
+endif()
+
 # http-parser ships neither a .pc file nor a CMake config.
 find_path(HTTP_PARSER_INCLUDE_DIR http_parser.h REQUIRED)
 find_library(HTTP_PARSER_LIBRARY http_parser REQUIRED)

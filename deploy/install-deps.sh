@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BUILD_PKGS=(cmake g++ ninja-build pkg-config libnghttp2-dev libevent-dev libssl-dev rapidjson-dev
-  libhttp-parser-dev libyaml-cpp-dev libre2-dev libgtest-dev libgmock-dev libbenchmark-dev curl
+  libhttp-parser-dev libmimalloc-dev libyaml-cpp-dev libre2-dev libgtest-dev libgmock-dev libbenchmark-dev curl
   ca-certificates openssl)
 # Peers and clients used by tests/integration and tests/load (real servers on loopback).
 TEST_PKGS=(gunicorn nginx-light wrk nghttp2-client nghttp2-proxy python3 python3-h2 python3-requests python3-jsonschema procps apache2-utils uwsgi uwsgi-plugin-python3 php-fpm python3-gevent python3-cherrypy3)
