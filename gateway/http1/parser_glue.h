@@ -1,7 +1,7 @@
 #pragma once
-// Shared glue between http_parser's C callbacks and the two HTTP/1 codecs (downstream server,
-// upstream client): one settings table per handler type, and the accumulation of header fields
-// that http_parser may deliver in several pieces.
+// Glue between http_parser's C callbacks and the downstream HTTP/1 codec (responses from
+// upstreams go through response_parser.h): one settings table per handler type, and the
+// accumulation of header fields that http_parser may deliver in several pieces.
 #include <http_parser.h>
 
 #include <string>

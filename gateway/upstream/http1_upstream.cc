@@ -1,6 +1,5 @@
 #include "upstream/http1_upstream.h"
 
-#include <http_parser.h>
 #include <netinet/tcp.h>
 
 #include <algorithm>
@@ -11,7 +10,7 @@
 #include "core/counters.h"
 #include "core/io.h"
 #include "core/log.h"
-#include "http1/parser_glue.h"
+#include "http1/response_parser.h"
 
 namespace gw::upstream {
 
@@ -59,13 +58,12 @@ void setNoDelay(bufferevent* bev) {
 }
 
 // One request/response exchange on an HTTP/1.1 upstream connection, with retries.
-class Http1UpstreamRequest : public UpstreamRequest {
+class Http1UpstreamRequest : public UpstreamRequest, private http1::ResponseParser::Sink {
  public:
   Http1UpstreamRequest(Http1Upstream& upstream, UpstreamCallbacks& callbacks)
       : upstream_(upstream),
         callbacks_(callbacks),
         pending_(evbuffer_new()),
-        body_out_(evbuffer_new()),
         timer_(upstream.dispatcher(), [this] { onTimer(); }),
         resume_later_(upstream.dispatcher(),
                       [](evutil_socket_t, short, void* arg) { static_cast<Http1UpstreamRequest*>(arg)->processInput(); },
@@ -78,7 +76,6 @@ class Http1UpstreamRequest : public UpstreamRequest {
     cancelled_ = true;
     releaseConnection(false);
     evbuffer_free(pending_);
-    evbuffer_free(body_out_);
   }
 
   void sendHeaders(const http::RequestHead& head, bool end_stream) override {
@@ -186,81 +183,7 @@ class Http1UpstreamRequest : public UpstreamRequest {
     releaseConnection(false);
   }
 
-  // http_parser callbacks
-  int onHeaderField(const char* at, size_t len) {
-    if (field_.nameStartsAfterValue()) commitHeader();
-    field_.appendName(at, len);
-    return 0;
-  }
-  int onHeaderValue(const char* at, size_t len) {
-    field_.appendValue(at, len);
-    return 0;
-  }
-  int onHeadersComplete() {
-    if (field_.pending()) commitHeader();
-    if (bad_header_) return -1;
-    int status = parser_.status_code;
-    if (parser_.http_major != 1 || status < 100 || status > 599) {
-      bad_header_ = true;  // not an HTTP/1.x status we could relay
-      return -1;
-    }
-    if (status >= 100 && status < 200) {
-      if (status == 101) {
-        bad_header_ = true;  // never asked for an upgrade
-        return -1;
-      }
-      informational_ = true;  // 1xx: dropped; the real response follows
-      return 0;
-    }
-    head_->status = status;
-    if ((parser_.flags & F_CONTENTLENGTH) && !(parser_.flags & F_CHUNKED)) head_->content_length = parser_.content_length;
-    if (status == 204 || status == 304) head_->content_length.reset();
-    head_ready_ = true;
-    if (!is_head_ && head_->content_length && *head_->content_length > 0) {
-      // Content-Length body: what arrives after the read holding the head is moved chain by
-      // chain (processInput) instead of being copied through on_body.
-      direct_left_ = *head_->content_length;
-      keepalive_ = http_should_keep_alive(&parser_) != 0;
-    }
-    return is_head_ ? 1 : 0;  // 1: a response to HEAD has no body whatever its headers say
-  }
-  int onBody(const char* at, size_t len) {
-    direct_left_ -= std::min<uint64_t>(direct_left_, len);
-    evbuffer_add(body_out_, at, len);
-    return 0;
-  }
-  int onMessageComplete() {
-    if (informational_) {
-      informational_ = false;
-      head_ = std::make_unique<http::ResponseHead>();
-      head_->headers.reserve(16);
-      return 0;
-    }
-    if (field_.pending()) commitHeader();  // the last trailer field (no headers_complete after trailers)
-    message_complete_ = true;
-    keepalive_ = http_should_keep_alive(&parser_) != 0;
-    http_parser_pause(&parser_, 1);
-    return 0;
-  }
-
  private:
-  void commitHeader() {
-    std::string_view v = trim(field_.value());
-    if (!head_ready_ && !informational_) {
-      if (!http::isValidFieldName(field_.name()) || !http::isValidFieldValue(v)) {
-        bad_header_ = true;  // header injection from the upstream: refuse the response
-      } else if (++header_count_ <= 1000) {
-        head_->headers.add(field_.name(), v);
-      } else {
-        bad_header_ = true;
-      }
-    } else if (head_ready_ && message_trailers_.size() < 100 && http::isValidFieldName(field_.name()) &&
-               http::isValidFieldValue(v)) {
-      message_trailers_.add(field_.name(), v);  // chunked trailer section: passed through
-    }
-    field_.clear();
-  }
-
   void startAttempt() {
     ++attempts_;
     host_ = upstream_.pickHost(tried_);
@@ -313,20 +236,8 @@ class Http1UpstreamRequest : public UpstreamRequest {
   }
 
   void resetParser() {
-    http_parser_init(&parser_, HTTP_RESPONSE);
-    parser_.data = this;
-    head_ = std::make_unique<http::ResponseHead>();
-    head_->headers.reserve(16);
-    field_.clear();
-    head_ready_ = false;
-    informational_ = false;
-    bad_header_ = false;
-    header_count_ = 0;
-    message_complete_ = false;
-    message_trailers_ = {};
+    parser_.reset({.head_request = is_head_});
     response_bytes_seen_ = false;
-    direct_left_ = 0;
-    evbuffer_drain(body_out_, evbuffer_get_length(body_out_));
   }
 
   static void onReadCb(bufferevent* bev, void* arg) {
@@ -374,12 +285,7 @@ class Http1UpstreamRequest : public UpstreamRequest {
       // Let the parser see the end: it completes a close-delimited body.
       processInput();
       if (cancelled_ || finished_) return;
-      http_parser_execute(&parser_, &http1::parserSettingsFor<Http1UpstreamRequest>(), nullptr, 0);
-      if (message_complete_) {
-        keepalive_ = false;
-        deliver();
-        return;
-      }
+      if (parser_.finishAtEof(*this) == http1::ResponseParser::Status::Complete) return;
       attemptFailed(Failure::Reset, "upstream closed the connection");
       return;
     }
@@ -388,67 +294,41 @@ class Http1UpstreamRequest : public UpstreamRequest {
   }
 
   void processInput() {
-    if (!bev_ || cancelled_ || finished_ || !connected_) return;
+    if (!bev_ || cancelled_ || finished_ || !connected_ || read_disabled_) return;
     evbuffer* in = bufferevent_get_input(bev_);
-    while (!read_disabled_ && !message_complete_ && evbuffer_get_length(in) > 0) {
-      if (direct_left_ > 0 && head_ready_) {
-        size_t n = static_cast<size_t>(std::min<uint64_t>(direct_left_, evbuffer_get_length(in)));
-        evbuffer_remove_buffer(in, body_out_, n);
-        response_bytes_seen_ = true;
-        direct_left_ -= n;
-        if (direct_left_ == 0) message_complete_ = true;  // the parser never sees this body
-        if (!deliver()) return;
-        continue;
-      }
-      evbuffer_iovec v;
-      if (evbuffer_peek(in, -1, nullptr, &v, 1) < 1) break;
-      response_bytes_seen_ = true;
-      http_parser_pause(&parser_, 0);
-      size_t n = http_parser_execute(&parser_, &http1::parserSettingsFor<Http1UpstreamRequest>(), static_cast<const char*>(v.iov_base), v.iov_len);
-      evbuffer_drain(in, n);
-      http_errno err = HTTP_PARSER_ERRNO(&parser_);
-      if (bad_header_ || (err != HPE_OK && err != HPE_PAUSED)) {
-        GW_INC(upstream_rq_bad_response);
-        fail(Failure::BadResponse, bad_header_ ? "invalid response header" : http_errno_description(err));
-        return;
-      }
-      if (!deliver()) return;
-      if (n < v.iov_len && !message_complete_) break;
+    response_bytes_seen_ = response_bytes_seen_ || evbuffer_get_length(in) > 0;
+    // Sink calls return false on backpressure (read_disabled_): the parser pauses until
+    // readDisable(false) brings us back here.
+    if (parser_.feed(in, *this) == http1::ResponseParser::Status::Error) {
+      GW_INC(upstream_rq_bad_response);
+      fail(Failure::BadResponse, parser_.error());
     }
-    if (message_complete_ && !finished_) deliver();
   }
 
-  // Hands parsed head and body to the stream. Returns false if the request ended meanwhile.
-  bool deliver() {
-    if (head_ready_ && !headers_delivered_) {
-      headers_delivered_ = true;
+  // http1::ResponseParser::Sink: hands head, body and trailers to the stream.
+  bool onHead(http::ResponseHeadPtr head, bool end_stream) override {
+    headers_delivered_ = true;
+    timer_.enable(upstream_.config().idle_timeout);
+    upstream_.reportSuccess(*host_);
+    auto& si = callbacks_.streamInfo();
+    si.upstream_time_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - attempt_start_).count();
+    if (end_stream) finish();
+    callbacks_.onUpstreamHeaders(std::move(head), end_stream);
+    return !cancelled_ && !read_disabled_;
+  }
+  bool onBody(evbuffer* data, bool end_stream) override {
+    if (end_stream) {
+      finish();
+    } else {
       timer_.enable(upstream_.config().idle_timeout);
-      upstream_.reportSuccess(*host_);
-      auto& si = callbacks_.streamInfo();
-      si.upstream_time_us =
-          std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - attempt_start_).count();
-      bool end = message_complete_ && evbuffer_get_length(body_out_) == 0 && message_trailers_.empty();
-      if (end) finish();
-      callbacks_.onUpstreamHeaders(std::move(head_), end);
-      if (end || cancelled_) return false;
     }
-    if (!headers_delivered_) return true;
-    if (evbuffer_get_length(body_out_) > 0 || message_complete_) {
-      bool end = message_complete_;
-      if (end) {
-        finish();
-      } else {
-        timer_.enable(upstream_.config().idle_timeout);
-      }
-      if (end && !message_trailers_.empty()) {
-        if (evbuffer_get_length(body_out_) > 0) callbacks_.onUpstreamData(body_out_, false);
-        if (!cancelled_) callbacks_.onUpstreamTrailers(std::move(message_trailers_));
-        return false;
-      }
-      callbacks_.onUpstreamData(body_out_, end);
-      if (end || cancelled_) return false;
-    }
-    return true;
+    callbacks_.onUpstreamData(data, end_stream);
+    return !cancelled_ && !read_disabled_;
+  }
+  void onTrailers(http::HeaderMap&& trailers) override {
+    finish();
+    callbacks_.onUpstreamTrailers(std::move(trailers));
   }
 
   // The response is complete: recycle the connection if both sides are clean.
@@ -457,7 +337,7 @@ class Http1UpstreamRequest : public UpstreamRequest {
     timer_.disable();
     // Not after HEAD: a non-conforming server may still send the body its headers announced, and
     // those bytes would be read as the response to the next request on this connection.
-    bool reusable = keepalive_ && request_complete_ && !is_head_ && bev_ &&
+    bool reusable = parser_.keepAlive() && request_complete_ && !is_head_ && bev_ &&
                     evbuffer_get_length(bufferevent_get_input(bev_)) == 0 &&
                     evbuffer_get_length(bufferevent_get_output(bev_)) == 0;
     releaseConnection(reusable);
@@ -543,8 +423,7 @@ class Http1UpstreamRequest : public UpstreamRequest {
   UpstreamCallbacks& callbacks_;
   Http1Upstream::HostSet tried_;
   int immediate_connect_errno_ = 0;
-  evbuffer* pending_;   // request bytes waiting for a connection
-  evbuffer* body_out_;  // response body parsed, not yet delivered
+  evbuffer* pending_;  // request bytes waiting for a connection
   Timer timer_;
   LoopCallback resume_later_;  // processInput() from the loop, after readDisable(false)
   LoopCallback flush_later_;   // flushNow() from the loop
@@ -567,19 +446,9 @@ class Http1UpstreamRequest : public UpstreamRequest {
   bool cancelled_ = false;
   bool finished_ = false;
 
-  http_parser parser_;
-  http::ResponseHeadPtr head_;
-  http1::FieldAccumulator field_;
-  bool head_ready_ = false;
+  http1::ResponseParser parser_;
   bool headers_delivered_ = false;
-  bool informational_ = false;
-  bool bad_header_ = false;
-  size_t header_count_ = 0;
-  bool message_complete_ = false;
-  http::HeaderMap message_trailers_;  // response trailer section (chunked), passed through
-  bool keepalive_ = false;
   bool response_bytes_seen_ = false;
-  uint64_t direct_left_ = 0;  // Content-Length body bytes not yet received
 };
 
 }  // namespace

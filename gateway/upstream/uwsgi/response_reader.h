@@ -1,20 +1,16 @@
 #pragma once
-// The response side of the uwsgi protocol: uWSGI answers with a raw HTTP/1.x response, which
-// this reader parses with http_parser (Debian's libhttp-parser) incrementally: Content-Length,
-// chunked and close-delimited framing, 1xx dropped, 101 refused, CR/LF/NUL in fields refused,
-// at most 1000 header fields. Body bytes are moved, not copied, where the framing allows
-// (Content-Length bodies skip the parser). Pure: no sockets.
+// The response side of the uwsgi protocol: uWSGI answers with a raw HTTP/1.x response, parsed
+// here incrementally by http1::ResponseParser (strict RFC 9112 framing, 1xx dropped, 101 refused,
+// "HTTP/2.0" accepted in the status line since uWSGI echoes SERVER_PROTOCOL). Trailers are
+// dropped. Body bytes are moved, not copied. Pure: no sockets.
 #include <event2/buffer.h>
-#include <http_parser.h>
 
-#include <cstdint>
-#include <string>
-
+#include "http1/response_parser.h"
 #include "upstream/framed/response_sink.h"
 
 namespace gw::uwsgi {
 
-class ResponseReader {
+class ResponseReader : private http1::ResponseParser::Sink {
  public:
   // head_request: the response has no body whatever its headers say.
   explicit ResponseReader(bool head_request = false);
@@ -26,40 +22,20 @@ class ResponseReader {
   Status feed(evbuffer* in, upstream::ResponseSink& sink);
   // The peer closed: completes a close-delimited body; Error if the response is incomplete.
   Status finishAtEof(upstream::ResponseSink& sink);
-  const char* error() const { return error_; }
+  const char* error() const { return parser_.error(); }
   bool sawBytes() const { return saw_bytes_; }
-  bool headDelivered() const { return head_delivered_; }
-
-  // http_parser callbacks (parser_glue)
-  int onHeaderField(const char* at, size_t len);
-  int onHeaderValue(const char* at, size_t len);
-  int onHeadersComplete();
-  int onBody(const char* at, size_t len);
-  int onMessageComplete();
+  bool headDelivered() const { return parser_.headDelivered(); }
 
  private:
-  void commitHeader();
-  Status flush(upstream::ResponseSink& sink);  // delivers head / buffered body
+  Status map(http1::ResponseParser::Status s);
+  bool onHead(http::ResponseHeadPtr head, bool end_stream) override;
+  bool onBody(evbuffer* data, bool end_stream) override;
+  void onTrailers(http::HeaderMap&& trailers) override;
 
-  http_parser parser_;
-  bool head_request_;
-  http::ResponseHeadPtr head_;
-  std::string name_, value_;
-  bool last_was_value_ = false;
-  bool bad_header_ = false;
-  bool informational_ = false;
-  bool head_ready_ = false;
-  bool head_delivered_ = false;
-  bool complete_ = false;
+  http1::ResponseParser parser_;
+  upstream::ResponseSink* sink_ = nullptr;  // during feed() / finishAtEof()
   bool stopped_ = false;
   bool saw_bytes_ = false;
-  size_t header_count_ = 0;
-  uint64_t direct_left_ = 0;  // Content-Length body bytes moved without the parser
-  evbuffer* body_;
-  const char* error_ = nullptr;
-
- public:
-  ~ResponseReader();
 };
 
 }  // namespace gw::uwsgi
