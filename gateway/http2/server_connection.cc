@@ -903,7 +903,7 @@ void ServerConnection::startStream(Stream& s, bool end_stream) {
     return;
   }
   // :authority is the Host (RFC 9113 §8.3.1); a Host field naming something else is malformed.
-  const std::string* host = h.headers.get("host");
+  auto host = h.headers.get("host");
   if (h.authority.empty() && host) h.authority = *host;
   if (h.authority.empty()) {
     glitch("no authority");
@@ -925,7 +925,7 @@ void ServerConnection::startStream(Stream& s, bool end_stream) {
     localError(s, 400, "invalid_request_target", "the request-target must start with '/'");
     return;
   }
-  if (const std::string* cl = h.headers.get("content-length")) {  // nghttp2 checked it is one number
+  if (auto cl = h.headers.get("content-length")) {  // nghttp2 checked it is one number
     auto n = parseUint(*cl);
     if (!n) {
       localError(s, 400, "invalid_content_length", "Content-Length is not a number");
@@ -940,7 +940,7 @@ void ServerConnection::startStream(Stream& s, bool end_stream) {
   } else if (end_stream) {
     h.content_length = 0;
   }
-  if (const std::string* expect = h.headers.get("expect")) {
+  if (auto expect = h.headers.get("expect")) {
     if (!iequals(trim(*expect), "100-continue")) {
       localError(s, 417, "expectation_failed", "only 100-continue is supported in Expect");
       return;
@@ -1073,10 +1073,12 @@ void ServerConnection::submitResponse(Stream& s, const http::ResponseHead& head,
   const int status = head.status;
   s.no_body = end_stream || s.head_request || status == 204 || status == 304;
   thread_local std::vector<nghttp2_nv> nva;
-  thread_local std::vector<std::string> names;  // lower-cased copies (nghttp2 copies nva at submit)
+  thread_local std::string lowered;  // lower-cased names (nghttp2 copies nva at submit)
   nva.clear();
-  names.clear();
-  names.reserve(head.headers.size());  // never grows below: the views into it stay valid
+  lowered.clear();
+  size_t name_bytes = 0;
+  for (const auto& f : head.headers.fields()) name_bytes += f.name.size();
+  lowered.reserve(name_bytes);  // never grows below: the views into it stay valid
   const int st = status >= 100 && status <= 999 ? status : 500;
   const char status_buf[3] = {static_cast<char>('0' + st / 100), static_cast<char>('0' + st / 10 % 10),
                               static_cast<char>('0' + st % 10)};
@@ -1088,8 +1090,9 @@ void ServerConnection::submitResponse(Stream& s, const http::ResponseHead& head,
   for (const auto& f : head.headers.fields()) {
     std::string_view n = f.name;
     if (std::any_of(n.begin(), n.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
-      names.push_back(toLower(f.name));  // HTTP/2 field names are lower case
-      n = names.back();
+      const size_t at = lowered.size();  // HTTP/2 field names are lower case
+      for (char c : n) lowered.push_back(lowerAscii(c));
+      n = std::string_view(lowered).substr(at);
     }
     if (n.empty() || n[0] == ':' || connectionSpecific(n) || n == "content-length") continue;
     has_date = has_date || n == "date";

@@ -61,8 +61,8 @@ void ActiveStream::decodeHeaders(http::RequestHeadPtr head, bool end_stream) {
   info_.method = request_->method;
   info_.target = request_->target();
   info_.host = request_->authority;
-  if (const std::string* v = request_->headers.get("referer")) info_.referer = *v;
-  if (const std::string* v = request_->headers.get("user-agent")) info_.user_agent = *v;
+  if (auto v = request_->headers.get("referer")) info_.referer = *v;
+  if (auto v = request_->headers.get("user-agent")) info_.user_agent = *v;
   http::removeHopByHop(request_->headers);
   runRequestHeaderFilters(0);
 }
