@@ -50,9 +50,18 @@ Timer::Timer(Dispatcher& d, std::function<void()> cb) : dispatcher_(d), cb_(std:
   evtimer_assign(&ev_, d.base(), &Timer::onFire, this);
 }
 
-Timer::~Timer() { event_del(&ev_); }
+Timer::~Timer() {
+  if (armed_for_ != Clock::time_point{}) event_del(&ev_);
+}
 
 void Timer::enable(Millis after) {
+  deadline_ = Clock::now() + after;
+  if (armed_for_ != Clock::time_point{} && armed_for_ <= deadline_) return;  // fires first, re-arms then
+  arm(after);
+}
+
+void Timer::arm(Millis after) {
+  armed_for_ = deadline_;
   if (const timeval* common = dispatcher_.commonTimeout(after)) {
     evtimer_add(&ev_, common);
     return;
@@ -63,17 +72,24 @@ void Timer::enable(Millis after) {
   evtimer_add(&ev_, &tv);
 }
 
-void Timer::disable() { evtimer_del(&ev_); }
-
-bool Timer::enabled() const { return evtimer_pending(&ev_, nullptr) != 0; }
-
 LoopCallback::LoopCallback(Dispatcher& d, event_callback_fn cb, void* arg) {
   event_assign(&ev_, d.base(), -1, 0, cb, arg);
 }
 
 LoopCallback::~LoopCallback() { event_del(&ev_); }
 
-void Timer::onFire(evutil_socket_t, short, void* arg) { static_cast<Timer*>(arg)->cb_(); }
+void Timer::onFire(evutil_socket_t, short, void* arg) {
+  auto* t = static_cast<Timer*>(arg);
+  t->armed_for_ = {};
+  if (t->deadline_ == Clock::time_point{}) return;  // disabled meanwhile
+  const auto now = Clock::now();
+  if (now < t->deadline_) {  // enabled again meanwhile with a later deadline (or a coarse clock)
+    t->arm(std::chrono::ceil<Millis>(t->deadline_ - now));
+    return;
+  }
+  t->deadline_ = {};
+  t->cb_();
+}
 
 Waker::Waker(event_base* base, std::function<void()> cb) : cb_(std::move(cb)) {
   fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

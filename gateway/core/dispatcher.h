@@ -46,6 +46,10 @@ class Dispatcher {
 };
 
 // One-shot timer bound to a dispatcher. Destruction cancels it.
+// Lazy, as timeouts mostly never fire: enable() only touches libevent when nothing is armed or
+// the new deadline is earlier than the armed one, disable() only forgets the deadline; an armed
+// event that fires before the deadline re-arms for the rest. A stream's enable/disable cycles
+// then cost no event_add/event_del each.
 class Timer {
  public:
   Timer(Dispatcher& d, std::function<void()> cb);
@@ -53,14 +57,17 @@ class Timer {
   Timer(const Timer&) = delete;
   Timer& operator=(const Timer&) = delete;
   void enable(Millis after);
-  void disable();
-  bool enabled() const;
+  void disable() { deadline_ = {}; }
+  bool enabled() const { return deadline_ != Clock::time_point{}; }
 
  private:
   static void onFire(evutil_socket_t, short, void* arg);
+  void arm(Millis after);
   Dispatcher& dispatcher_;
   event ev_;
   std::function<void()> cb_;
+  Clock::time_point deadline_{};   // when cb_ is due; {} = disabled
+  Clock::time_point armed_for_{};  // when ev_ fires; {} = not pending
 };
 
 // "Run this soon, from the loop": activate() schedules `cb(-1, EV_TIMEOUT, arg)` once for the current loop pass

@@ -73,10 +73,10 @@ struct Validators {
 enum class Precondition { Proceed, NotModified /*304*/, Failed /*412*/ };
 
 struct ConditionalHeaders {
-  std::optional<std::string_view> if_match;
-  std::optional<std::string_view> if_none_match;
-  std::optional<std::string_view> if_modified_since;
-  std::optional<std::string_view> if_unmodified_since;
+  std::optional<std::string_view> if_match{};
+  std::optional<std::string_view> if_none_match{};
+  std::optional<std::string_view> if_modified_since{};
+  std::optional<std::string_view> if_unmodified_since{};
 };
 
 // `get_or_head`: If-None-Match / If-Modified-Since give 304 only for GET and HEAD.
