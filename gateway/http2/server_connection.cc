@@ -1088,16 +1088,25 @@ void ServerConnection::submitResponse(Stream& s, const http::ResponseHead& head,
   add(":status", std::string_view(status_buf, 3));
   bool has_date = false;
   for (const auto& f : head.headers.fields()) {
-    std::string_view n = f.name;
-    if (std::any_of(n.begin(), n.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
-      const size_t at = lowered.size();  // HTTP/2 field names are lower case
-      for (char c : n) lowered.push_back(lowerAscii(c));
-      n = std::string_view(lowered).substr(at);
+    const size_t at = lowered.size();  // HTTP/2 field names are lower case
+    lowered.resize(at + f.name.size());
+    std::transform(f.name.begin(), f.name.end(), lowered.begin() + at, lowerAscii);
+    const std::string_view n = std::string_view(lowered).substr(at);
+    if (n.empty() || n[0] == ':') continue;
+    uint8_t flags = NGHTTP2_NV_FLAG_NONE;
+    switch (n.size()) {  // connection-specific fields, our own content-length and date
+      case 2: if (n == "te") continue; break;
+      case 4: has_date = has_date || n == "date"; break;
+      case 7: if (n == "upgrade") continue; break;
+      case 10: if (n == "connection" || n == "keep-alive") continue; break;
+      // A value unique to each response (the request id) would only churn the HPACK dynamic table.
+      case 12: if (n == "x-request-id") flags = NGHTTP2_NV_FLAG_NO_INDEX; break;
+      case 14: if (n == "content-length") continue; break;
+      case 16: if (n == "proxy-connection") continue; break;
+      case 17: if (n == "transfer-encoding") continue; break;
+      default: break;
     }
-    if (n.empty() || n[0] == ':' || connectionSpecific(n) || n == "content-length") continue;
-    has_date = has_date || n == "date";
-    // A value unique to each response (the request id) would only churn the HPACK dynamic table.
-    add(n, f.value, n == "x-request-id" ? NGHTTP2_NV_FLAG_NO_INDEX : NGHTTP2_NV_FLAG_NONE);
+    add(n, f.value, flags);
   }
   std::string length;
   if (head.content_length && status != 204 && status >= 200) {
