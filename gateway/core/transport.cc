@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <utility>
 
 #include "core/io.h"
 
@@ -29,7 +30,6 @@ class SocketTransport final : public Transport {
         report_later_(d, onReportCb, this) {
     event_assign(&read_ev_, d.base(), fd_, EV_READ | EV_PERSIST, onReadableCb, this);
     event_assign(&write_ev_, d.base(), fd_, EV_WRITE | EV_PERSIST, onWritableCb, this);
-    evbuffer_add_cb(in_, onInputCb, this);
   }
   ~SocketTransport() override {
     if (reading_) event_del(&read_ev_);
@@ -110,8 +110,7 @@ class SocketTransport final : public Transport {
     size_t want = kReadSize;
     if (limits_.read_high) want = have >= limits_.read_high ? 0 : std::min(want, limits_.read_high - have);
     if (want == 0) {
-      input_full_ = true;
-      updateReadInterest();
+      setInputFull(true);
       return;
     }
     ssize_t r = readInto(in_, fd_, want);
@@ -131,10 +130,16 @@ class SocketTransport final : public Transport {
   }
 
   void onInputDrained() {
-    if (input_full_ && (!limits_.read_high || evbuffer_get_length(in_) < limits_.read_high)) {
-      input_full_ = false;
-      updateReadInterest();  // level-triggered: bytes still in the socket signal again
-    }
+    if (input_full_ && (!limits_.read_high || evbuffer_get_length(in_) < limits_.read_high)) setInputFull(false);
+  }
+
+  // While the input is full, a callback on it notices the codec draining it (only then: an
+  // evbuffer with callbacks pays for them on every add and drain).
+  void setInputFull(bool full) {
+    input_full_ = full;
+    if (full) input_cb_ = evbuffer_add_cb(in_, onInputCb, this);
+    else if (input_cb_) evbuffer_remove_cb_entry(in_, std::exchange(input_cb_, nullptr));
+    updateReadInterest();  // level-triggered: bytes still in the socket signal again
   }
 
   void updateReadInterest() {
@@ -252,6 +257,7 @@ class SocketTransport final : public Transport {
   bool writing_ = false;  // write_ev_ added
   bool read_enabled_ = false;
   bool input_full_ = false;  // stopped at read_high: the input drain callback resumes
+  evbuffer_cb_entry* input_cb_ = nullptr;
   bool eof_ = false;
   bool connecting_ = false;
   bool connected_now_ = false;  // report CONNECTED from the loop
