@@ -14,6 +14,7 @@ Dispatcher::Dispatcher(event_base* base) : base_(base) {
 Dispatcher::~Dispatcher() {
   clearDeferred();
   event_free(deferred_ev_);
+  for (auto& q : timer_queues_) event_del(&q->ev);
 }
 
 void Dispatcher::deferredDelete(DeletablePtr obj) {
@@ -35,37 +36,90 @@ void Dispatcher::onDeferred(evutil_socket_t, short, void* arg) {
   static_cast<Dispatcher*>(arg)->clearDeferred();
 }
 
-const timeval* Dispatcher::commonTimeout(Millis after) {
-  for (const auto& [ms, tv] : common_timeouts_) {
-    if (ms == after) return tv;
+namespace {
+timeval toTimeval(Millis d) {
+  return {static_cast<time_t>(d.count() / 1000), static_cast<suseconds_t>((d.count() % 1000) * 1000)};
+}
+}  // namespace
+
+TimerQueue* Dispatcher::timerQueue(Millis duration) {
+  for (const auto& q : timer_queues_) {
+    if (q->duration == duration) return q.get();
   }
-  if (common_timeouts_.size() >= kMaxCommonTimeouts) return nullptr;
-  timeval tv{static_cast<time_t>(after.count() / 1000), static_cast<suseconds_t>((after.count() % 1000) * 1000)};
-  const timeval* common = event_base_init_common_timeout(base_, &tv);
-  if (common) common_timeouts_.emplace_back(after, common);
-  return common;
+  if (timer_queues_.size() >= kMaxTimerQueues) return nullptr;
+  auto q = std::make_unique<TimerQueue>();
+  q->duration = duration;
+  evtimer_assign(&q->ev, base_, &Dispatcher::onTimerQueue, q.get());
+  timer_queues_.push_back(std::move(q));
+  return timer_queues_.back().get();
 }
 
-Timer::Timer(Dispatcher& d, std::function<void()> cb) : dispatcher_(d), cb_(std::move(cb)) {
-  evtimer_assign(&ev_, d.base(), &Timer::onFire, this);
+void Dispatcher::onTimerQueue(evutil_socket_t, short, void* arg) {
+  auto* q = static_cast<TimerQueue*>(arg);
+  q->armed = false;
+  const auto now = Clock::now();
+  // At most the timers queued now: one re-enabled by its own callback waits for the next pass.
+  for (size_t budget = q->size; budget > 0 && q->head && q->head->deadline_ <= now; --budget) {
+    Timer* t = q->head;
+    t->unlink();
+    t->cb_();  // may destroy or enable any timer, this one included
+  }
+  if (q->head && !q->armed) {
+    const Millis rest = q->head->deadline_ <= now ? Millis(0) : std::chrono::ceil<Millis>(q->head->deadline_ - now);
+    const timeval tv = toTimeval(rest);
+    evtimer_add(&q->ev, &tv);
+    q->armed = true;
+  }
 }
 
-Timer::~Timer() { event_del(&ev_); }
+Timer::Timer(Dispatcher& d, std::function<void()> cb) : dispatcher_(d), cb_(std::move(cb)) {}
+
+Timer::~Timer() {
+  unlink();
+  if (own_event_) event_del(&ev_);
+}
+
+void Timer::unlink() {
+  if (!queue_) return;
+  (prev_ ? prev_->next_ : queue_->head) = next_;
+  (next_ ? next_->prev_ : queue_->tail) = prev_;
+  prev_ = next_ = nullptr;
+  --queue_->size;
+  queue_ = nullptr;
+}
 
 void Timer::enable(Millis after) {
-  if (const timeval* common = dispatcher_.commonTimeout(after)) {
-    evtimer_add(&ev_, common);
+  unlink();
+  TimerQueue* q = dispatcher_.timerQueue(after);
+  if (!q) {
+    if (!own_event_) {
+      evtimer_assign(&ev_, dispatcher_.base(), &Timer::onFire, this);
+      own_event_ = true;
+    }
+    const timeval tv = toTimeval(after);
+    evtimer_add(&ev_, &tv);
     return;
   }
-  timeval tv;
-  tv.tv_sec = after.count() / 1000;
-  tv.tv_usec = (after.count() % 1000) * 1000;
-  evtimer_add(&ev_, &tv);
+  if (own_event_) event_del(&ev_);
+  deadline_ = Clock::now() + after;
+  queue_ = q;
+  prev_ = q->tail;
+  (q->tail ? q->tail->next_ : q->head) = this;
+  q->tail = this;
+  ++q->size;
+  if (!q->armed) {  // armed: it fires no later than this deadline (same duration, earlier enable)
+    const timeval tv = toTimeval(after);
+    evtimer_add(&q->ev, &tv);
+    q->armed = true;
+  }
 }
 
-void Timer::disable() { evtimer_del(&ev_); }
+void Timer::disable() {
+  unlink();
+  if (own_event_) event_del(&ev_);
+}
 
-bool Timer::enabled() const { return evtimer_pending(&ev_, nullptr) != 0; }
+bool Timer::enabled() const { return queue_ || (own_event_ && evtimer_pending(&ev_, nullptr)); }
 
 LoopCallback::LoopCallback(Dispatcher& d, event_callback_fn cb, void* arg) {
   event_assign(&ev_, d.base(), -1, 0, cb, arg);

@@ -19,6 +19,19 @@ class Deletable {
 };
 using DeletablePtr = std::unique_ptr<Deletable>;
 
+class Timer;
+
+// Enabled timers of one duration, in deadline order (same duration: later enable, later
+// deadline), under one libevent timer armed for the head.
+struct TimerQueue {
+  Millis duration{};
+  Timer* head = nullptr;
+  Timer* tail = nullptr;
+  size_t size = 0;
+  bool armed = false;
+  event ev;
+};
+
 class Dispatcher {
  public:
   explicit Dispatcher(event_base* base);
@@ -27,10 +40,9 @@ class Dispatcher {
   Dispatcher& operator=(const Dispatcher&) = delete;
 
   event_base* base() const { return base_; }
-  // libevent "common timeout" for this duration: timers sharing one duration sit in a queue
-  // instead of the heap, so adding and removing them is O(1). Durations come from config, so
-  // there are few; past kMaxCommonTimeouts distinct ones, null (use a plain timeval).
-  const timeval* commonTimeout(Millis after);
+  // The queue for timers of this duration. Durations come from config, so there are few; past
+  // kMaxTimerQueues distinct ones, null (the timer uses an event of its own).
+  TimerQueue* timerQueue(Millis duration);
   // Destroys `obj` from the event loop after the current callback returns.
   void deferredDelete(DeletablePtr obj);
   // Destroys everything pending now (used at shutdown).
@@ -38,14 +50,18 @@ class Dispatcher {
 
  private:
   static void onDeferred(evutil_socket_t, short, void* arg);
+  static void onTimerQueue(evutil_socket_t, short, void* arg);
   event_base* base_;
   event* deferred_ev_;
   std::vector<DeletablePtr> to_delete_;
-  static constexpr size_t kMaxCommonTimeouts = 32;
-  std::vector<std::pair<Millis, const timeval*>> common_timeouts_;
+  static constexpr size_t kMaxTimerQueues = 32;
+  std::vector<std::unique_ptr<TimerQueue>> timer_queues_;
 };
 
 // One-shot timer bound to a dispatcher. Destruction cancels it.
+// enable() and disable() cost a few pointer updates: the timer joins or leaves its duration's
+// queue (libevent is touched only when a queue turns non-empty), since per-stream timeouts are
+// set and cleared several times per request and almost never fire.
 class Timer {
  public:
   Timer(Dispatcher& d, std::function<void()> cb);
@@ -57,10 +73,17 @@ class Timer {
   bool enabled() const;
 
  private:
-  static void onFire(evutil_socket_t, short, void* arg);
+  friend class Dispatcher;
+  static void onFire(evutil_socket_t, short, void* arg);  // own event (no queue for the duration)
+  void unlink();
   Dispatcher& dispatcher_;
-  event ev_;
   std::function<void()> cb_;
+  TimerQueue* queue_ = nullptr;  // set while enabled in a queue
+  Timer* prev_ = nullptr;
+  Timer* next_ = nullptr;
+  Clock::time_point deadline_{};
+  bool own_event_ = false;  // ev_ assigned (used only past kMaxTimerQueues durations)
+  event ev_;
 };
 
 // "Run this soon, from the loop": activate() schedules `cb(-1, EV_TIMEOUT, arg)` once for the current loop pass

@@ -1,7 +1,6 @@
 #pragma once
 // A downstream connection's byte stream, as the HTTP codecs see it: plaintext input and output
-// evbuffers over either a plain socket (a libevent socket bufferevent, with the core/io.h
-// shortcuts) or TLS (tls/tls_transport.h: OpenSSL driven by us over the fd, because libevent's
+// evbuffers over either a plain socket (read and written by us, core/transport.cc) or TLS (tls/tls_transport.h: OpenSSL driven by us over the fd, because libevent's
 // OpenSSL bufferevent writes one TLS record per evbuffer chain on a later loop turn).
 //
 // The contract, the same for both:
@@ -21,6 +20,7 @@
 // Threading: one worker. Never throws, never blocks.
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <sys/socket.h>
 
 #include <cstddef>
 #include <memory>
@@ -69,8 +69,14 @@ class Transport : public Deletable {
 
 using TransportPtr = std::unique_ptr<Transport>;
 
-// Takes ownership of `bev` (a socket bufferevent, BEV_OPT_CLOSE_ON_FREE), which may already hold
-// input (read while choosing the protocol).
-TransportPtr newSocketTransport(bufferevent* bev, size_t max_single_write);
+// A plain socket (connected, non-blocking; owned from here on). `initial`, if given, is moved
+// into the input first (bytes read while choosing the protocol).
+TransportPtr newSocketTransport(Dispatcher& d, evutil_socket_t fd, evbuffer* initial = nullptr);
+// Takes over the socket of `bev` (and the input it holds) and frees `bev`.
+TransportPtr newSocketTransport(Dispatcher& d, bufferevent* bev);
+// Connects a new non-blocking socket to `sa`: the outcome is onTransportEvent(BEV_EVENT_CONNECTED)
+// or BEV_EVENT_ERROR (errno set), from the loop; output queued meanwhile goes out once connected.
+// Null if no socket could be created (errno set).
+TransportPtr connectSocketTransport(Dispatcher& d, const sockaddr* sa, socklen_t len);
 
 }  // namespace gw

@@ -14,6 +14,7 @@ using Millis = std::chrono::milliseconds;
 
 bool iequals(std::string_view a, std::string_view b);
 // ASCII lower-casing (header names, hosts).
+inline char lowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 std::string toLower(std::string_view s);
 std::string_view trim(std::string_view s);  // strips SP and HTAB (OWS)
 // Lower-case hex of `n` bytes.

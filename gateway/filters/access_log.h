@@ -19,6 +19,7 @@ class AccessLog {
   static std::shared_ptr<AccessLog> open(const std::string& path, config::AccessFormat format, std::string* error);
   ~AccessLog();
   void log(const http::StreamInfo& info) const;
+  bool enabled() const { return fd_ >= 0; }  // false for "off"
   std::string format(const http::StreamInfo& info) const;
 
  private:

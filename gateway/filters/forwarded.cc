@@ -49,9 +49,9 @@ http::FilterStatus ForwardedFilter::onRequestHeaders(http::RequestHead& head, bo
   if (trusted) {
     xff_in = h.getCombined("x-forwarded-for");
     si.client_address = clientFromXff(xff_in, peer_ip, *cfg_);
-    if (const std::string* p = h.get("x-forwarded-proto"); p && validProto(toLower(trim(*p)))) proto = toLower(trim(*p));
-    if (const std::string* v = h.get("x-forwarded-host"); v && !v->empty()) host = *v;
-    if (const std::string* v = h.get("x-forwarded-port"); v && parseUint(trim(*v)) && *parseUint(trim(*v)) <= 65535) {
+    if (auto p = h.get("x-forwarded-proto"); p && validProto(toLower(trim(*p)))) proto = toLower(trim(*p));
+    if (auto v = h.get("x-forwarded-host"); v && !v->empty()) host = *v;
+    if (auto v = h.get("x-forwarded-port"); v && parseUint(trim(*v)) && *parseUint(trim(*v)) <= 65535) {
       port = std::string(trim(*v));
     }
     fwd_in = h.getCombined("forwarded");

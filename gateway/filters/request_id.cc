@@ -14,7 +14,7 @@ bool validRequestId(std::string_view id) {
 
 http::FilterStatus RequestIdFilter::onRequestHeaders(http::RequestHead& head, bool) {
   http::StreamInfo& si = callbacks().streamInfo();
-  const std::string* incoming = head.headers.get(cfg_->header);
+  auto incoming = head.headers.get(cfg_->header);
   if (si.peer_trusted && incoming && validRequestId(*incoming) && head.headers.count(cfg_->header) == 1) {
     si.request_id = *incoming;
   } else {

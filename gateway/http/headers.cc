@@ -2,10 +2,99 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 
 #include "core/util.h"
 
 namespace gw::http {
+
+struct HeaderMap::Block {
+  Block* prev;
+  size_t size;
+  size_t used;
+  char data[];
+};
+
+namespace {
+constexpr size_t kFirstBlock = 512;
+constexpr size_t kMaxBlock = 16384;
+}  // namespace
+
+HeaderMap::HeaderMap(std::initializer_list<HeaderField> fields) {
+  reserve(fields.size());
+  for (const auto& f : fields) add(f.name, f.value);
+}
+
+HeaderMap::HeaderMap(const HeaderMap& other) { *this = other; }
+
+HeaderMap& HeaderMap::operator=(const HeaderMap& other) {
+  if (this == &other) return *this;
+  clear();
+  size_t bytes = 0;
+  for (const auto& f : other.fields_) bytes += f.name.size() + f.value.size();
+  reserve(other.fields_.size(), bytes);
+  for (const auto& f : other.fields_) add(f.name, f.value);
+  return *this;
+}
+
+HeaderMap::HeaderMap(HeaderMap&& other) noexcept
+    : fields_(std::move(other.fields_)), block_(std::exchange(other.block_, nullptr)) {
+  other.fields_.clear();
+}
+
+HeaderMap& HeaderMap::operator=(HeaderMap&& other) noexcept {
+  if (this != &other) {
+    freeBlocks();
+    fields_ = std::move(other.fields_);
+    other.fields_.clear();
+    block_ = std::exchange(other.block_, nullptr);
+  }
+  return *this;
+}
+
+HeaderMap::~HeaderMap() { freeBlocks(); }
+
+void HeaderMap::freeBlocks() {
+  while (block_) {
+    Block* prev = block_->prev;
+    ::operator delete(block_);
+    block_ = prev;
+  }
+}
+
+void HeaderMap::clear() {
+  fields_.clear();
+  freeBlocks();
+}
+
+void HeaderMap::newBlock(size_t min) {
+  size_t size = block_ ? std::min(block_->size * 2, kMaxBlock) : kFirstBlock;
+  size = std::max(size, min);
+  auto* b = static_cast<Block*>(::operator new(sizeof(Block) + size));
+  b->prev = block_;
+  b->size = size;
+  b->used = 0;
+  block_ = b;
+}
+
+char* HeaderMap::allocate(size_t n) {
+  if (!block_ || block_->size - block_->used < n) newBlock(n);
+  char* p = block_->data + block_->used;
+  block_->used += n;
+  return p;
+}
+
+void HeaderMap::add(std::string_view name, std::string_view value) {
+  char* p = allocate(name.size() + value.size());
+  if (!name.empty()) std::memcpy(p, name.data(), name.size());
+  if (!value.empty()) std::memcpy(p + name.size(), value.data(), value.size());
+  fields_.push_back({{p, name.size()}, {p + name.size(), value.size()}});
+}
+
+void HeaderMap::reserve(size_t fields, size_t bytes) {
+  fields_.reserve(fields);
+  if (bytes > 0 && (!block_ || block_->size - block_->used < bytes)) newBlock(bytes);
+}
 
 void HeaderMap::set(std::string_view name, std::string_view value) {
   remove(name);
@@ -13,16 +102,14 @@ void HeaderMap::set(std::string_view name, std::string_view value) {
 }
 
 size_t HeaderMap::remove(std::string_view name) {
-  size_t before = fields_.size();
-  std::erase_if(fields_, [&](const HeaderField& f) { return iequals(f.name, name); });
-  return before - fields_.size();
+  return removeIf([&](std::string_view n) { return iequals(n, name); });
 }
 
-const std::string* HeaderMap::get(std::string_view name) const {
+std::optional<std::string_view> HeaderMap::get(std::string_view name) const {
   for (const auto& f : fields_) {
-    if (iequals(f.name, name)) return &f.value;
+    if (iequals(f.name, name)) return f.value;
   }
-  return nullptr;
+  return std::nullopt;
 }
 
 size_t HeaderMap::count(std::string_view name) const {

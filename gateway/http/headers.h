@@ -2,6 +2,8 @@
 // HeaderMap: an ordered list of header fields as received (order and duplicates kept, names
 // in their original case); lookups are ASCII case-insensitive. Owned by a request or response
 // head; not thread-safe (one stream, one thread).
+#include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -9,14 +11,26 @@
 
 namespace gw::http {
 
+// Views into the map's own storage: valid as long as the map lives (also after later add/set/
+// remove calls, which never move stored bytes), moved along with the map.
 struct HeaderField {
-  std::string name;
-  std::string value;
+  std::string_view name;
+  std::string_view value;
 };
 
+// Field bytes live in a chain of blocks owned by the map (one allocation for a typical head
+// instead of one per long name or value); removed fields' bytes are reclaimed with the map.
 class HeaderMap {
  public:
-  void add(std::string_view name, std::string_view value) { fields_.push_back({std::string(name), std::string(value)}); }
+  HeaderMap() = default;
+  HeaderMap(std::initializer_list<HeaderField> fields);
+  HeaderMap(const HeaderMap& other);
+  HeaderMap& operator=(const HeaderMap& other);
+  HeaderMap(HeaderMap&& other) noexcept;
+  HeaderMap& operator=(HeaderMap&& other) noexcept;
+  ~HeaderMap();
+
+  void add(std::string_view name, std::string_view value);
   // Replaces every field of that name by one field with this value (appended if absent).
   void set(std::string_view name, std::string_view value);
   // Removes every field with that name; returns how many were removed.
@@ -25,23 +39,30 @@ class HeaderMap {
   template <class Pred>
   size_t removeIf(Pred pred) {
     size_t before = fields_.size();
-    std::erase_if(fields_, [&](const HeaderField& f) { return pred(std::string_view(f.name)); });
+    std::erase_if(fields_, [&](const HeaderField& f) { return pred(f.name); });
     return before - fields_.size();
   }
-  void reserve(size_t n) { fields_.reserve(n); }
-  // First value with that name, or nullptr.
-  const std::string* get(std::string_view name) const;
+  // Room for `fields` fields and `bytes` bytes of names and values without further allocation.
+  void reserve(size_t fields, size_t bytes = 0);
+  // First value with that name.
+  std::optional<std::string_view> get(std::string_view name) const;
   size_t count(std::string_view name) const;
   // All values of that name joined with ", " (RFC 9110 §5.3 field combining).
   std::string getCombined(std::string_view name) const;
 
   const std::vector<HeaderField>& fields() const { return fields_; }
-  std::vector<HeaderField>& fields() { return fields_; }
   size_t size() const { return fields_.size(); }
   bool empty() const { return fields_.empty(); }
+  void clear();
 
  private:
+  struct Block;
+  void newBlock(size_t min);
+  char* allocate(size_t n);
+  void freeBlocks();
+
   std::vector<HeaderField> fields_;
+  Block* block_ = nullptr;  // the block being filled; older ones chained behind it
 };
 
 // RFC 9110 token characters (field names, methods).

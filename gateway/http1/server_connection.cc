@@ -415,7 +415,7 @@ int ServerConnection::onHeadersComplete() {
   } else if (!(parser_.flags & F_CHUNKED)) {
     h.content_length = 0;
   }
-  if (const std::string* expect = h.headers.get("expect")) {
+  if (auto expect = h.headers.get("expect")) {
     if (!iequals(trim(*expect), "100-continue")) {
       setParserError(417, "expectation_failed", "only 100-continue is supported in Expect");
       return -1;
@@ -593,7 +593,10 @@ void ServerConnection::encodeTrailers(const http::HeaderMap& trailers) {
   evbuffer_add(out, "0\r\n", 3);
   for (const auto& f : trailers.fields()) {
     if (!http::isValidFieldName(f.name) || !http::isValidFieldValue(f.value)) continue;
-    evbuffer_add_printf(out, "%s: %s\r\n", f.name.c_str(), f.value.c_str());
+    evbuffer_add(out, f.name.data(), f.name.size());
+    evbuffer_add(out, ": ", 2);
+    evbuffer_add(out, f.value.data(), f.value.size());
+    evbuffer_add(out, "\r\n", 2);
   }
   evbuffer_add(out, "\r\n", 2);
   scheduleFlush();

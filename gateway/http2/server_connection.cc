@@ -110,6 +110,7 @@ class ServerConnection::Stream : public http::ResponseEncoder, public Deletable 
         resp_body(evbuffer_new()), timer(c.dispatcher_, [this] { conn.onStreamTimer(*this); }) {
     head->version_major = 2;
     head->version_minor = 0;
+    head->headers.reserve(16);  // the gateway's own fields (X-Forwarded-*, request id) join them
   }
   ~Stream() override {
     if (req_body) evbuffer_free(req_body);
@@ -903,7 +904,7 @@ void ServerConnection::startStream(Stream& s, bool end_stream) {
     return;
   }
   // :authority is the Host (RFC 9113 §8.3.1); a Host field naming something else is malformed.
-  const std::string* host = h.headers.get("host");
+  auto host = h.headers.get("host");
   if (h.authority.empty() && host) h.authority = *host;
   if (h.authority.empty()) {
     glitch("no authority");
@@ -925,7 +926,7 @@ void ServerConnection::startStream(Stream& s, bool end_stream) {
     localError(s, 400, "invalid_request_target", "the request-target must start with '/'");
     return;
   }
-  if (const std::string* cl = h.headers.get("content-length")) {  // nghttp2 checked it is one number
+  if (auto cl = h.headers.get("content-length")) {  // nghttp2 checked it is one number
     auto n = parseUint(*cl);
     if (!n) {
       localError(s, 400, "invalid_content_length", "Content-Length is not a number");
@@ -940,7 +941,7 @@ void ServerConnection::startStream(Stream& s, bool end_stream) {
   } else if (end_stream) {
     h.content_length = 0;
   }
-  if (const std::string* expect = h.headers.get("expect")) {
+  if (auto expect = h.headers.get("expect")) {
     if (!iequals(trim(*expect), "100-continue")) {
       localError(s, 417, "expectation_failed", "only 100-continue is supported in Expect");
       return;
@@ -1073,10 +1074,12 @@ void ServerConnection::submitResponse(Stream& s, const http::ResponseHead& head,
   const int status = head.status;
   s.no_body = end_stream || s.head_request || status == 204 || status == 304;
   thread_local std::vector<nghttp2_nv> nva;
-  thread_local std::vector<std::string> names;  // lower-cased copies (nghttp2 copies nva at submit)
+  thread_local std::string lowered;  // lower-cased names (nghttp2 copies nva at submit)
   nva.clear();
-  names.clear();
-  names.reserve(head.headers.size());  // never grows below: the views into it stay valid
+  lowered.clear();
+  size_t name_bytes = 0;
+  for (const auto& f : head.headers.fields()) name_bytes += f.name.size();
+  lowered.reserve(name_bytes);  // never grows below: the views into it stay valid
   const int st = status >= 100 && status <= 999 ? status : 500;
   const char status_buf[3] = {static_cast<char>('0' + st / 100), static_cast<char>('0' + st / 10 % 10),
                               static_cast<char>('0' + st % 10)};
@@ -1086,15 +1089,25 @@ void ServerConnection::submitResponse(Stream& s, const http::ResponseHead& head,
   add(":status", std::string_view(status_buf, 3));
   bool has_date = false;
   for (const auto& f : head.headers.fields()) {
-    std::string_view n = f.name;
-    if (std::any_of(n.begin(), n.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
-      names.push_back(toLower(f.name));  // HTTP/2 field names are lower case
-      n = names.back();
+    const size_t at = lowered.size();  // HTTP/2 field names are lower case
+    lowered.resize(at + f.name.size());
+    std::transform(f.name.begin(), f.name.end(), lowered.begin() + at, lowerAscii);
+    const std::string_view n = std::string_view(lowered).substr(at);
+    if (n.empty() || n[0] == ':') continue;
+    uint8_t flags = NGHTTP2_NV_FLAG_NONE;
+    switch (n.size()) {  // connection-specific fields, our own content-length and date
+      case 2: if (n == "te") continue; break;
+      case 4: has_date = has_date || n == "date"; break;
+      case 7: if (n == "upgrade") continue; break;
+      case 10: if (n == "connection" || n == "keep-alive") continue; break;
+      // A value unique to each response (the request id) would only churn the HPACK dynamic table.
+      case 12: if (n == "x-request-id") flags = NGHTTP2_NV_FLAG_NO_INDEX; break;
+      case 14: if (n == "content-length") continue; break;
+      case 16: if (n == "proxy-connection") continue; break;
+      case 17: if (n == "transfer-encoding") continue; break;
+      default: break;
     }
-    if (n.empty() || n[0] == ':' || connectionSpecific(n) || n == "content-length") continue;
-    has_date = has_date || n == "date";
-    // A value unique to each response (the request id) would only churn the HPACK dynamic table.
-    add(n, f.value, n == "x-request-id" ? NGHTTP2_NV_FLAG_NO_INDEX : NGHTTP2_NV_FLAG_NONE);
+    add(n, f.value, flags);
   }
   std::string length;
   if (head.content_length && status != 204 && status >= 200) {

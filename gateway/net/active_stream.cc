@@ -27,7 +27,7 @@ http::FilterFactoryList buildFilterChain(const config::ConfigConstSharedPtr& cfg
   list.push_back([routes] { return std::make_unique<filters::RouterFilter>(routes); });
   auto digest = std::make_shared<auth::DigestRuntime>(cfg);  // after the router: needs streamInfo().route
   list.push_back([digest] { return std::make_unique<auth::DigestAuthFilter>(digest); });
-  list.push_back([log] { return std::make_unique<filters::AccessLogFilter>(log); });
+  if (log && log->enabled()) list.push_back([log] { return std::make_unique<filters::AccessLogFilter>(log); });
   return list;
 }
 
@@ -61,8 +61,10 @@ void ActiveStream::decodeHeaders(http::RequestHeadPtr head, bool end_stream) {
   info_.method = request_->method;
   info_.target = request_->target();
   info_.host = request_->authority;
-  if (const std::string* v = request_->headers.get("referer")) info_.referer = *v;
-  if (const std::string* v = request_->headers.get("user-agent")) info_.user_agent = *v;
+  if (ctx_.access_log && ctx_.access_log->enabled()) {  // only the access log reads them
+    if (auto v = request_->headers.get("referer")) info_.referer = *v;
+    if (auto v = request_->headers.get("user-agent")) info_.user_agent = *v;
+  }
   http::removeHopByHop(request_->headers);
   runRequestHeaderFilters(0);
 }

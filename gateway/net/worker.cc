@@ -185,7 +185,7 @@ void Worker::onAccept(evutil_socket_t fd, const sockaddr* addr, int len, size_t 
   auto sniffer = std::make_unique<PrefaceSniffer>(
       *dispatcher_, bev, info.id, config_->timeouts.client_header,
       [this, info](PrefaceSniffer&, bufferevent* b, AppProtocol proto) {
-        startCodec(newSocketTransport(b, config_->limits.buffer_bytes), info, proto);
+        startCodec(newSocketTransport(*dispatcher_, b), info, proto);
       },
       *this);
   conns_.emplace(info.id, std::move(sniffer));

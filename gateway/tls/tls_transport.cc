@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "core/io.h"
 #include "core/log.h"
@@ -92,7 +93,6 @@ TlsTransport::TlsTransport(Dispatcher& dispatcher, evutil_socket_t fd, SSL* ssl,
   SSL_set_read_ahead(ssl_, 1);  // ask the BIO for whole buffers, not header then body
   event_assign(&read_ev_, dispatcher_.base(), fd_, EV_READ | EV_PERSIST, onReadableCb, this);
   event_assign(&write_ev_, dispatcher_.base(), fd_, EV_WRITE | EV_PERSIST, onWritableCb, this);
-  evbuffer_add_cb(in_, onInputCb, this);
 }
 
 TlsTransport::~TlsTransport() {
@@ -228,6 +228,8 @@ void TlsTransport::decrypt() {
   while (!failed_ && !peer_closed_ && cb_ && read_enabled_) {
     if (limits_.read_high && evbuffer_get_length(in_) >= limits_.read_high) {
       input_full_ = true;  // onInputDrained resumes
+      // Only while full: an evbuffer with callbacks pays for them on every add and drain.
+      if (!input_cb_) input_cb_ = evbuffer_add_cb(in_, onInputCb, this);
       return;
     }
     evbuffer_iovec v;
@@ -272,6 +274,7 @@ void TlsTransport::decrypt() {
 void TlsTransport::onInputDrained() {
   if (input_full_ && (!limits_.read_high || evbuffer_get_length(in_) < limits_.read_high)) {
     input_full_ = false;
+    if (input_cb_) evbuffer_remove_cb_entry(in_, std::exchange(input_cb_, nullptr));
     process_later_.activate();
   }
 }

@@ -94,6 +94,7 @@ class TlsTransport final : public Transport {
   Limits limits_;
   bool read_enabled_ = false;
   bool input_full_ = false;   // stopped at read_high: the input drain callback resumes
+  evbuffer_cb_entry* input_cb_ = nullptr;  // the drain callback, present only while input_full_
   bool handshaking_ = false;
   bool established_ = false;
   bool more_in_socket_ = false;  // the last readv filled its buffer

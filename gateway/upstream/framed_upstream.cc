@@ -1,8 +1,5 @@
 #include "upstream/framed_upstream.h"
 
-#include <event2/bufferevent.h>
-#include <netinet/tcp.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -15,8 +12,8 @@
 
 #include "config/config.h"
 #include "core/counters.h"
-#include "core/io.h"
 #include "core/log.h"
+#include "core/transport.h"
 #include "filters/router.h"
 #include "http/problem.h"
 #include "upstream/cgi/environ.h"
@@ -51,7 +48,7 @@ struct FramedHost : UpstreamHost {
 // One socket to one worker. Owned by its host's `conns`; requests attach to it (one at a time,
 // or several when the FastCGI worker multiplexes) and hold a non-owning pointer until detached.
 
-class FramedConnection : public fastcgi::DecoderCallbacks {
+class FramedConnection : public fastcgi::DecoderCallbacks, private Transport::Callbacks {
  public:
   FramedConnection(FramedUpstreamImpl& up, FramedHost& host);
   ~FramedConnection() override;
@@ -60,7 +57,7 @@ class FramedConnection : public fastcgi::DecoderCallbacks {
   bool connected() const { return state_ == State::Open; }
   bool closed() const { return state_ == State::Closed; }
   FramedHost& host() { return host_; }
-  evbuffer* output() { return bufferevent_get_output(bev_); }
+  evbuffer* output() { return io_->output(); }
   void flush() {
     if (state_ == State::Open) flush_later_.activate();
   }
@@ -85,9 +82,10 @@ class FramedConnection : public fastcgi::DecoderCallbacks {
 
  private:
   enum class State { Connecting, Open, Closed };
-  static void onReadCb(bufferevent*, void* arg) { static_cast<FramedConnection*>(arg)->onRead(); }
-  static void onWriteCb(bufferevent*, void* arg) { static_cast<FramedConnection*>(arg)->onWrite(); }
-  static void onEventCb(bufferevent*, short what, void* arg) { static_cast<FramedConnection*>(arg)->onEvent(what); }
+  // Transport::Callbacks
+  void onTransportRead() override { onRead(); }
+  void onTransportWritten() override { onWrite(); }
+  void onTransportEvent(short what) override { onEvent(what); }
   void onRead();
   void onWrite();
   void onEvent(short what);
@@ -97,10 +95,11 @@ class FramedConnection : public fastcgi::DecoderCallbacks {
 
   FramedUpstreamImpl& up_;
   FramedHost& host_;
-  bufferevent* bev_ = nullptr;
+  TransportPtr io_;
   State state_ = State::Connecting;
   Timer timer_;  // connect timeout; pool idle timeout; abort grace
   LoopCallback flush_later_;
+  LoopCallback read_later_;  // input read while reading was paused, processed from the loop
   fastcgi::Decoder decoder_;
   std::vector<std::pair<uint16_t, FramedRequest*>> streams_;
   std::vector<uint16_t> aborting_;
@@ -682,29 +681,29 @@ FramedConnection::FramedConnection(FramedUpstreamImpl& up, FramedHost& host)
       flush_later_(up.dispatcher(),
                    [](evutil_socket_t, short, void* arg) {
                      auto* c = static_cast<FramedConnection*>(arg);
-                     if (c->state_ == State::Open && writeThrough(c->bev_)) c->onWrite();
+                     if (c->state_ == State::Open && c->io_->flush()) c->onWrite();
                    },
-                   this) {}
+                   this),
+      read_later_(up.dispatcher(), [](evutil_socket_t, short, void* arg) { static_cast<FramedConnection*>(arg)->onRead(); },
+                  this) {}
 
 FramedConnection::~FramedConnection() {
-  if (bev_) bufferevent_free(bev_);
+  if (io_) io_->setCallbacks(nullptr);
 }
 
 void FramedConnection::connect() {
   GW_INC(upstream_cx_total);
-  bev_ = bufferevent_socket_new(up_.dispatcher().base(), -1, BEV_OPT_CLOSE_ON_FREE);
-  bufferevent_setcb(bev_, &onReadCb, &onWriteCb, &onEventCb, this);
-  bufferevent_setwatermark(bev_, EV_READ, 0, up_.bufferBytes());
-  bufferevent_setwatermark(bev_, EV_WRITE, up_.bufferBytes() / 4, 0);
-  bufferevent_set_max_single_write(bev_, up_.bufferBytes());
-  bufferevent_enable(bev_, EV_READ | EV_WRITE);
   timer_.enable(up_.config().connect_timeout);
-  if (up_.protocol() == FramedProtocol::FastCgi) fastcgi::encodeGetValues(output());
-  if (bufferevent_socket_connect(bev_, const_cast<sockaddr*>(host_.address.sa()), host_.address.len) != 0) {
-    immediate_errno_ = EVUTIL_SOCKET_ERROR();
-    if (immediate_errno_ == 0) immediate_errno_ = ECONNREFUSED;
+  io_ = connectSocketTransport(up_.dispatcher(), host_.address.sa(), host_.address.len);
+  if (!io_) {
+    immediate_errno_ = errno ? errno : EMFILE;
     timer_.enable(Millis(0));  // report from the loop, not from inside the caller
+    return;
   }
+  io_->setCallbacks(this);
+  io_->setLimits({.read_high = up_.bufferBytes(), .write_low = up_.bufferBytes() / 4, .send_timeout = Millis(0)});
+  io_->enableRead(true);
+  if (up_.protocol() == FramedProtocol::FastCgi) fastcgi::encodeGetValues(output());  // sent once connected
 }
 
 bool FramedConnection::canMultiplex() const {
@@ -724,7 +723,7 @@ uint16_t FramedConnection::attach(FramedRequest& r) {
     if (!taken) break;
   }
   streams_.emplace_back(id, &r);
-  if (state_ == State::Open) bufferevent_enable(bev_, EV_READ);
+  if (state_ == State::Open) io_->enableRead(true);
   updateReadEnabled();
   return id;
 }
@@ -764,7 +763,7 @@ void FramedConnection::afterStreamsChanged() {
   if (streams_.empty() && aborting_.empty() && !in_read_) {
     // Clean between records, nothing buffered either way, every request written through its
     // end: back to the pool.
-    if (!decoder_.atRecordBoundary() || evbuffer_get_length(bufferevent_get_input(bev_)) > 0) {
+    if (!decoder_.atRecordBoundary() || evbuffer_get_length(io_->input()) > 0) {
       return close(Failure::Reset, "unclean");
     }
     if (!reusable_ || evbuffer_get_length(output()) > 0) {
@@ -773,7 +772,7 @@ void FramedConnection::afterStreamsChanged() {
     if (host_.closes_kept_connections) return close(Failure::Reset, "the worker does not keep connections");
     parked_ = true;
     timer_.enable(up_.config().idle_timeout);
-    bufferevent_enable(bev_, EV_READ);  // notice a close while idle
+    io_->enableRead(true);  // notice a close while idle
     up_.connectionIdle(*this);
   }
 }
@@ -782,15 +781,9 @@ void FramedConnection::updateReadEnabled() {
   if (state_ != State::Open) return;
   bool disable = false;
   for (auto& [_, r] : streams_) disable = disable || r->readDisabled();
-  if (disable) {
-    bufferevent_disable(bev_, EV_READ);
-  } else {
-    bufferevent_enable(bev_, EV_READ);
-    // Bytes already read while disabled are processed from the loop.
-    if (evbuffer_get_length(bufferevent_get_input(bev_)) > 0 && !in_read_) {
-      bufferevent_trigger(bev_, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
-    }
-  }
+  io_->enableRead(!disable);
+  // Bytes already read while disabled are processed from the loop.
+  if (!disable && evbuffer_get_length(io_->input()) > 0 && !in_read_) read_later_.activate();
 }
 
 FramedRequest* FramedConnection::stream(uint16_t id) {
@@ -804,9 +797,9 @@ void FramedConnection::close(Failure f, std::string_view detail) {
   if (state_ == State::Closed) return;
   state_ = State::Closed;
   timer_.disable();
-  if (bev_) {
-    bufferevent_free(bev_);
-    bev_ = nullptr;
+  if (io_) {  // possibly from inside one of its callbacks
+    io_->setCallbacks(nullptr);
+    up_.dispatcher().deferredDelete(std::move(io_));
   }
   aborting_.clear();
   // Every request still on it fails (they may retry elsewhere).
@@ -830,7 +823,6 @@ void FramedConnection::onTimer() {
 
 void FramedConnection::onWrite() {
   if (state_ != State::Open) return;
-  if (evbuffer_get_length(output()) == 0) bufferevent_disable(bev_, EV_WRITE);
   auto streams = streams_;
   for (auto& [_, r] : streams) r->onWritable();
 }
@@ -840,17 +832,12 @@ void FramedConnection::onEvent(short what) {
   if (what & BEV_EVENT_CONNECTED) {
     state_ = State::Open;
     timer_.disable();
-    if (host_.address.family() != AF_UNIX) {
-      int one = 1;
-      setsockopt(bufferevent_getfd(bev_), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    }
-    bufferevent_disable(bev_, EV_WRITE);  // write-through from here on
     updateReadEnabled();
     flush();
     return;
   }
   if (state_ == State::Connecting) {
-    int err = EVUTIL_SOCKET_ERROR();
+    int err = errno;
     return close(Failure::ConnectFailed, err ? strerror(err) : "connection closed");
   }
   if (what & BEV_EVENT_EOF) {
@@ -864,19 +851,18 @@ void FramedConnection::onEvent(short what) {
       onRead();
       if (state_ == State::Closed || streams_.empty()) return;
       FramedRequest* r = streams_.front().second;
-      r->onHttpInput(bufferevent_get_input(bev_), true);
+      r->onHttpInput(io_->input(), true);
       if (state_ == State::Closed || streams_.empty()) return;
     }
     return close(Failure::Reset, "the worker closed the connection");
   }
-  int err = EVUTIL_SOCKET_ERROR();
+  int err = errno;
   close(Failure::Reset, err ? strerror(err) : "connection error");
 }
 
 void FramedConnection::onRead() {
   if (state_ != State::Open) return;
-  evbuffer* in = bufferevent_get_input(bev_);
-  if (evbuffer_get_length(in) >= 4096) topUpInput(bev_, up_.bufferBytes());
+  evbuffer* in = io_->input();
   if (parked_ || (streams_.empty() && aborting_.empty())) {
     // Bytes on an idle connection: nobody asked for them.
     if (up_.protocol() == FramedProtocol::FastCgi && evbuffer_get_length(in) > 0) {

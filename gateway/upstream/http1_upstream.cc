@@ -155,7 +155,7 @@ class Http1UpstreamRequest : public UpstreamRequest, private http1::ResponsePars
       return;
     }
     std::string t = "0\r\n";
-    for (const auto& f : trailers.fields()) t += f.name + ": " + f.value + "\r\n";
+    for (const auto& f : trailers.fields()) t.append(f.name).append(": ").append(f.value).append("\r\n");
     t += "\r\n";
     evbuffer* out = bev_ && connected_ ? bufferevent_get_output(bev_) : pending_;
     evbuffer_add(out, t.data(), t.size());

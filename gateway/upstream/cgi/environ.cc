@@ -190,7 +190,7 @@ proto::Expected<void, EnvironError> writeEnviron(const http::RequestHead& head, 
   w.add("PATH_INFO", path_info);
   w.add("REQUEST_URI", request_uri);
   w.add("QUERY_STRING", head.query);
-  if (const std::string* ct = head.headers.get("Content-Type")) w.add("CONTENT_TYPE", *ct);
+  if (auto ct = head.headers.get("Content-Type")) w.add("CONTENT_TYPE", *ct);
   if (head.content_length) w.add("CONTENT_LENGTH", decimal(num, *head.content_length));
   w.add("SERVER_NAME", o.server_name.empty() ? hostOf(head.authority) : o.server_name);
   w.add("SERVER_PORT", decimal(num, o.server_port));

@@ -73,10 +73,10 @@ struct Validators {
 enum class Precondition { Proceed, NotModified /*304*/, Failed /*412*/ };
 
 struct ConditionalHeaders {
-  const std::string* if_match = nullptr;
-  const std::string* if_none_match = nullptr;
-  const std::string* if_modified_since = nullptr;
-  const std::string* if_unmodified_since = nullptr;
+  std::optional<std::string_view> if_match{};
+  std::optional<std::string_view> if_none_match{};
+  std::optional<std::string_view> if_modified_since{};
+  std::optional<std::string_view> if_unmodified_since{};
 };
 
 // `get_or_head`: If-None-Match / If-Modified-Since give 304 only for GET and HEAD.

@@ -200,8 +200,8 @@ void StaticRequest::sendHeaders(const http::RequestHead& head, bool) {
   std::string if_match = head.headers.getCombined("if-match");
   std::string if_none_match = head.headers.getCombined("if-none-match");
   ConditionalHeaders ch;
-  if (head.headers.get("if-match")) ch.if_match = &if_match;
-  if (head.headers.get("if-none-match")) ch.if_none_match = &if_none_match;
+  if (head.headers.get("if-match")) ch.if_match = if_match;
+  if (head.headers.get("if-none-match")) ch.if_none_match = if_none_match;
   ch.if_modified_since = head.headers.get("if-modified-since");
   ch.if_unmodified_since = head.headers.get("if-unmodified-since");
 
@@ -228,9 +228,10 @@ void StaticRequest::sendHeaders(const http::RequestHead& head, bool) {
 
   uint64_t first = 0, length = size;
   int status = 200;
-  const std::string* range = head_only_ ? nullptr : head.headers.get("range");  // Range applies to GET only
+  std::optional<std::string_view> range;
+  if (!head_only_) range = head.headers.get("range");  // Range applies to GET only
   if (range && head.headers.count("range") == 1) {
-    const std::string* if_range = head.headers.get("if-range");
+    auto if_range = head.headers.get("if-range");
     if (!if_range || ifRangeMatches(*if_range, v)) {
       RangeResult r = parseRange(*range, size);
       if (r.kind == RangeResult::Unsatisfiable) {

@@ -67,7 +67,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Harness h(d);
     const gw::http::ConnectionInfo info = gwfuzz::connectionInfo();
     h.conn = std::make_unique<gw::http1::ServerConnection>(
-        d, gw::newSocketTransport(bufferevent_socket_new(base, sv[0], BEV_OPT_CLOSE_ON_FREE), 16384), info, settings, h, h);
+        d, gw::newSocketTransport(d, sv[0]), info, settings, h, h);
     ssize_t w = write(sv[1], data, size);
     (void)w;
     gwfuzz::pump(base, sv[1]);

@@ -93,7 +93,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     w = write(sv[1], data, size);
     (void)w;
     h.conn = std::make_unique<gw::http2::ServerConnection>(
-        d, gw::newSocketTransport(bufferevent_socket_new(base, sv[0], BEV_OPT_CLOSE_ON_FREE), 16384), info, settings, h, h);
+        d, gw::newSocketTransport(d, sv[0]), info, settings, h, h);
     gwfuzz::pump(base, sv[1]);
     h.conn.reset();
     d.clearDeferred();

@@ -62,11 +62,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   Validators v{makeEtag(file_size, 1700000000, 5), 1700000000};
   ConditionalHeaders h;
-  h.if_none_match = &cond;
+  h.if_none_match = cond;
   (void)evaluatePreconditions(h, v, true);
   h = {};
-  h.if_modified_since = &cond;
-  h.if_match = &cond;
+  h.if_modified_since = cond;
+  h.if_match = cond;
   (void)evaluatePreconditions(h, v, true);
   (void)ifRangeMatches(cond, v);
   if (etagListMatches(v.etag, v.etag, false) != true) __builtin_trap();

@@ -403,15 +403,15 @@ struct FilterFixture : ::testing::Test {
     auto st = f.onRequestHeaders(h, true);
     http::ResponseHead resp;
     f.onResponseHeaders(resp, true);
-    if (auto* ai = resp.headers.get("Authentication-Info")) last_auth_info = *ai;
+    if (auto ai = resp.headers.get("Authentication-Info")) last_auth_info = *ai;
     else last_auth_info.clear();
     return {st, cb.local_status, cb.local_code, cb.headers, h, cb.info.user};
   }
   std::string nonceFromChallenge() {
     auto o = run("/priv/x", "");
-    const std::string& v = o.reply_headers.fields().at(0).value;
+    std::string_view v = o.reply_headers.fields().at(0).value;
     size_t p = v.find("nonce=\"") + 7;
-    return v.substr(p, v.find('"', p) - p);
+    return std::string(v.substr(p, v.find('"', p) - p));
   }
   std::string header(const std::string& alg_name, const std::string& user, const std::string& pw, const std::string& nonce,
                      const std::string& uri, const std::string& nc = "00000001", bool userhash = false,
@@ -479,9 +479,9 @@ TEST_F(FilterFixture, OneChainSharesReplayStateAcrossWorkers) {
   FakeCallbacks challenge_cb;
   send(a, "", challenge_cb);
   ASSERT_EQ(challenge_cb.local_status, 401);
-  const std::string& v = challenge_cb.headers.fields().at(0).value;
+  std::string_view v = challenge_cb.headers.fields().at(0).value;
   size_t p = v.find("nonce=\"") + 7;
-  const std::string nonce = v.substr(p, v.find('"', p) - p);
+  const std::string nonce(v.substr(p, v.find('"', p) - p));
   const std::string auth = header("SHA-256", "alice", "wonderland", nonce, "/priv/x");
   FakeCallbacks ok_cb, replay_cb;
   EXPECT_EQ(send(a, auth, ok_cb), http::FilterStatus::Continue) << ok_cb.local_code;
@@ -576,7 +576,7 @@ TEST_F(FilterFixture, ThrottlesAClientAfterRepeatedFailures) {
   auto o = run("/priv/x", header("SHA-256", "alice", "wonderland", n, "/priv/x"), "", "203.0.113.77");
   EXPECT_EQ(o.local_status, 429);
   ASSERT_TRUE(o.reply_headers.get("Retry-After"));
-  EXPECT_GT(std::stoi(*o.reply_headers.get("Retry-After")), 0);
+  EXPECT_GT(std::stoi(std::string(*o.reply_headers.get("Retry-After"))), 0);
   EXPECT_GE(digestCounters().throttled.load(), 1u);
   EXPECT_GE(digestCounters().blocks.load(), 1u);
   EXPECT_NE(digestCountersText().find("digest_throttled "), std::string::npos);

@@ -99,23 +99,23 @@ TEST(StaticConditional, Rfc9110Order) {
   const std::string bad_date = "not a date";
   auto eval = [&](ConditionalHeaders h) { return evaluatePreconditions(h, v, true); };
   EXPECT_EQ(eval({}), Precondition::Proceed);
-  EXPECT_EQ(eval({.if_none_match = &same}), Precondition::NotModified);
-  EXPECT_EQ(eval({.if_none_match = &star}), Precondition::NotModified);
-  EXPECT_EQ(eval({.if_none_match = &other}), Precondition::Proceed);
-  EXPECT_EQ(eval({.if_modified_since = &at}), Precondition::NotModified);
-  EXPECT_EQ(eval({.if_modified_since = &after}), Precondition::NotModified);
-  EXPECT_EQ(eval({.if_modified_since = &before}), Precondition::Proceed);
-  EXPECT_EQ(eval({.if_modified_since = &bad_date}), Precondition::Proceed);
+  EXPECT_EQ(eval({.if_none_match = same}), Precondition::NotModified);
+  EXPECT_EQ(eval({.if_none_match = star}), Precondition::NotModified);
+  EXPECT_EQ(eval({.if_none_match = other}), Precondition::Proceed);
+  EXPECT_EQ(eval({.if_modified_since = at}), Precondition::NotModified);
+  EXPECT_EQ(eval({.if_modified_since = after}), Precondition::NotModified);
+  EXPECT_EQ(eval({.if_modified_since = before}), Precondition::Proceed);
+  EXPECT_EQ(eval({.if_modified_since = bad_date}), Precondition::Proceed);
   // If-None-Match wins over If-Modified-Since (which is then ignored).
-  EXPECT_EQ(eval({.if_none_match = &other, .if_modified_since = &after}), Precondition::Proceed);
-  EXPECT_EQ(eval({.if_match = &other}), Precondition::Failed);
-  EXPECT_EQ(eval({.if_match = &same}), Precondition::Proceed);
-  EXPECT_EQ(eval({.if_unmodified_since = &before}), Precondition::Failed);
-  EXPECT_EQ(eval({.if_unmodified_since = &at}), Precondition::Proceed);
+  EXPECT_EQ(eval({.if_none_match = other, .if_modified_since = after}), Precondition::Proceed);
+  EXPECT_EQ(eval({.if_match = other}), Precondition::Failed);
+  EXPECT_EQ(eval({.if_match = same}), Precondition::Proceed);
+  EXPECT_EQ(eval({.if_unmodified_since = before}), Precondition::Failed);
+  EXPECT_EQ(eval({.if_unmodified_since = at}), Precondition::Proceed);
   // If-Match present: If-Unmodified-Since is ignored.
-  EXPECT_EQ(eval({.if_match = &same, .if_unmodified_since = &before}), Precondition::Proceed);
-  EXPECT_EQ(evaluatePreconditions({.if_none_match = &same}, v, false), Precondition::Failed);
-  EXPECT_EQ(evaluatePreconditions({.if_modified_since = &at}, v, false), Precondition::Proceed);
+  EXPECT_EQ(eval({.if_match = same, .if_unmodified_since = before}), Precondition::Proceed);
+  EXPECT_EQ(evaluatePreconditions({.if_none_match = same}, v, false), Precondition::Failed);
+  EXPECT_EQ(evaluatePreconditions({.if_modified_since = at}, v, false), Precondition::Proceed);
 }
 
 TEST(StaticConditional, IfRange) {

@@ -52,7 +52,7 @@ TEST(CgiResponse, LfOnlyLines) {
   EXPECT_EQ(p->parser.head()->status, 404);
   EXPECT_EQ(p->parser.head()->reason, "Not Found");
   EXPECT_EQ(p->parser.head()->headers.size(), 1u);  // Status is not passed on as a header
-  EXPECT_EQ(p->parser.head()->headers.get("Status"), nullptr);
+  EXPECT_FALSE(p->parser.head()->headers.get("Status"));
 }
 
 TEST(CgiResponse, MixedLineEndsAndOws) {

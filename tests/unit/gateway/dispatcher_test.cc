@@ -1,0 +1,90 @@
+// Timers on a real event loop: queue order, disable, re-enable from a callback, destruction
+// from another timer's callback, and durations past the queue limit (own events).
+#include <gtest/gtest.h>
+
+#include <event2/event.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/dispatcher.h"
+
+namespace gw {
+namespace {
+
+struct Loop {
+  event_base* base = event_base_new();
+  std::unique_ptr<Dispatcher> d = std::make_unique<Dispatcher>(base);
+  ~Loop() {
+    d.reset();
+    event_base_free(base);
+  }
+  void run() { event_base_dispatch(base); }
+};
+
+TEST(Timer, SameDurationFiresInEnableOrderAndDisableRemoves) {
+  Loop l;
+  std::vector<int> fired;
+  Timer a(*l.d, [&] { fired.push_back(1); });
+  Timer b(*l.d, [&] { fired.push_back(2); });
+  Timer c(*l.d, [&] { fired.push_back(3); });
+  Timer e(*l.d, [&] { fired.push_back(4); });
+  b.enable(Millis(5));
+  a.enable(Millis(5));
+  c.enable(Millis(5));
+  e.enable(Millis(5));
+  EXPECT_TRUE(c.enabled());
+  c.disable();
+  EXPECT_FALSE(c.enabled());
+  e.disable();
+  e.enable(Millis(5));  // moves to the back
+  l.run();
+  EXPECT_EQ(fired, (std::vector<int>{2, 1, 4}));
+  EXPECT_FALSE(a.enabled());
+}
+
+TEST(Timer, CallbacksMayReEnableAndDestroyTimers) {
+  Loop l;
+  int ticks = 0;
+  auto victim = std::make_unique<Timer>(*l.d, [] { FAIL() << "destroyed timer fired"; });
+  std::unique_ptr<Timer> self;
+  self = std::make_unique<Timer>(*l.d, [&] {
+    victim.reset();  // queued behind this one
+    if (++ticks < 3) self->enable(Millis(0));
+  });
+  self->enable(Millis(1));
+  victim->enable(Millis(1));
+  l.run();
+  EXPECT_EQ(ticks, 3);
+}
+
+TEST(Timer, ShorterDurationFiresFirstAcrossQueues) {
+  Loop l;
+  std::string order;
+  Timer slow(*l.d, [&] { order += "slow"; });
+  Timer fast(*l.d, [&] { order += "fast,"; });
+  slow.enable(Millis(40));
+  fast.enable(Millis(2));
+  l.run();
+  EXPECT_EQ(order, "fast,slow");
+}
+
+TEST(Timer, ManyDistinctDurationsUseOwnEvents) {
+  Loop l;
+  std::vector<std::unique_ptr<Timer>> timers;
+  int fired = 0;
+  for (int i = 0; i < 40; ++i) {
+    timers.push_back(std::make_unique<Timer>(*l.d, [&] { ++fired; }));
+    timers.back()->enable(Millis(1 + i));
+  }
+  timers[39]->disable();   // past the queue limit: its own event
+  timers[38]->enable(Millis(2));
+  EXPECT_FALSE(timers[39]->enabled());
+  EXPECT_TRUE(timers[38]->enabled());
+  l.run();
+  EXPECT_EQ(fired, 39);
+}
+
+}  // namespace
+}  // namespace gw
