@@ -22,29 +22,6 @@ void logDownstreamSocketError(uint64_t conn_id) {
   }
 }
 
-bool writeThrough(bufferevent* bev) {
-  evbuffer* out = bufferevent_get_output(bev);
-  if (evbuffer_get_length(out) == 0) return true;
-  if (bufferevent_get_enabled(bev) & EV_WRITE) return false;  // libevent is already on it
-  // A socket bufferevent keeps the start of its output frozen: only libevent drains it.
-  evbuffer_unfreeze(out, 1);
-  evbuffer_write(out, bufferevent_getfd(bev));  // errors: libevent sees them on its own write
-  evbuffer_freeze(out, 1);
-  if (evbuffer_get_length(out) == 0) return true;
-  bufferevent_enable(bev, EV_WRITE);
-  return false;
-}
-
-void topUpInput(bufferevent* bev, size_t limit) {
-  evbuffer* in = bufferevent_get_input(bev);
-  const size_t have = evbuffer_get_length(in);
-  if (have >= limit) return;
-  // ...and the end of its input frozen between reads: only libevent fills it.
-  evbuffer_unfreeze(in, 0);
-  readInto(in, bufferevent_getfd(bev), limit - have);
-  evbuffer_freeze(in, 0);
-}
-
 ssize_t readInto(evbuffer* buf, evutil_socket_t fd, size_t max) {
   evbuffer_iovec v[2];
   int n = evbuffer_reserve_space(buf, static_cast<ev_ssize_t>(max), v, 2);

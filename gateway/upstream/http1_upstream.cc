@@ -1,6 +1,5 @@
 #include "upstream/http1_upstream.h"
 
-#include <netinet/tcp.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -8,7 +7,7 @@
 #include <utility>
 
 #include "core/counters.h"
-#include "core/io.h"
+#include "core/transport.h"
 #include "core/log.h"
 #include "http1/response_parser.h"
 
@@ -51,14 +50,8 @@ int failureStatus(Failure f) {
 
 namespace {
 
-void setNoDelay(bufferevent* bev) {
-  int one = 1;
-  evutil_socket_t fd = bufferevent_getfd(bev);
-  if (fd >= 0) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-}
-
 // One request/response exchange on an HTTP/1.1 upstream connection, with retries.
-class Http1UpstreamRequest : public UpstreamRequest, private http1::ResponseParser::Sink {
+class Http1UpstreamRequest : public UpstreamRequest, private http1::ResponseParser::Sink, private Transport::Callbacks {
  public:
   Http1UpstreamRequest(Http1Upstream& upstream, UpstreamCallbacks& callbacks)
       : upstream_(upstream),
@@ -123,7 +116,7 @@ class Http1UpstreamRequest : public UpstreamRequest, private http1::ResponsePars
       evbuffer_drain(data, evbuffer_get_length(data));
       return;
     }
-    evbuffer* out = bev_ && connected_ ? bufferevent_get_output(bev_) : pending_;
+    evbuffer* out = io_ && connected_ ? io_->output() : pending_;
     size_t len = evbuffer_get_length(data);
     if (chunked_) {
       if (len > 0) {
@@ -157,7 +150,7 @@ class Http1UpstreamRequest : public UpstreamRequest, private http1::ResponsePars
     std::string t = "0\r\n";
     for (const auto& f : trailers.fields()) t.append(f.name).append(": ").append(f.value).append("\r\n");
     t += "\r\n";
-    evbuffer* out = bev_ && connected_ ? bufferevent_get_output(bev_) : pending_;
+    evbuffer* out = io_ && connected_ ? io_->output() : pending_;
     evbuffer_add(out, t.data(), t.size());
     if (out != pending_) scheduleFlush();
     request_complete_ = true;
@@ -166,12 +159,11 @@ class Http1UpstreamRequest : public UpstreamRequest, private http1::ResponsePars
   void readDisable(bool disable) override {
     if (read_disabled_ == disable) return;
     read_disabled_ = disable;
-    if (!bev_ || !connected_) return;
+    if (!io_ || !connected_) return;
+    io_->enableRead(!disable);
     if (disable) {
-      bufferevent_disable(bev_, EV_READ);
       if (headers_delivered_) timer_.disable();  // a slow client is not the upstream's fault
     } else {
-      bufferevent_enable(bev_, EV_READ);
       if (headers_delivered_) timer_.enable(upstream_.config().idle_timeout);
       resume_later_.activate();
     }
@@ -196,43 +188,40 @@ class Http1UpstreamRequest : public UpstreamRequest, private http1::ResponsePars
     if (attempt_start_ == Clock::time_point{}) attempt_start_ = Clock::now();
     resetParser();
 
-    if (bufferevent* idle = upstream_.takeIdle(*host_)) {
-      bev_ = idle;
+    if (TransportPtr idle = upstream_.takeIdle(*host_)) {
+      io_ = std::move(idle);
       reused_ = true;
       GW_INC(upstream_cx_reused);
-      bufferevent_setcb(bev_, &onReadCb, &onWriteCb, &onEventCb, this);
+      io_->setCallbacks(this);  // reading stays enabled: no event change per request
       connected_ = true;
       onConnected();
       return;
     }
     reused_ = false;
     GW_INC(upstream_cx_total);
-    bev_ = bufferevent_socket_new(upstream_.dispatcher().base(), -1, BEV_OPT_CLOSE_ON_FREE);
-    bufferevent_setcb(bev_, &onReadCb, &onWriteCb, &onEventCb, this);
-    bufferevent_setwatermark(bev_, EV_READ, 0, upstream_.bufferBytes());
-    bufferevent_setwatermark(bev_, EV_WRITE, upstream_.bufferBytes() / 4, 0);
-    bufferevent_set_max_single_write(bev_, upstream_.bufferBytes());  // libevent's default: 16 KiB
-    bufferevent_enable(bev_, EV_READ | EV_WRITE);  // EV_WRITE carries the connect
-    timer_.enable(upstream_.config().connect_timeout);
     phase_ = Phase::Connecting;
-    if (bufferevent_socket_connect(bev_, const_cast<sockaddr*>(host_->address.sa()), host_->address.len) != 0) {
+    timer_.enable(upstream_.config().connect_timeout);
+    io_ = connectSocketTransport(upstream_.dispatcher(), host_->address.sa(), host_->address.len);
+    if (!io_) {
       // Report from the loop (the caller, the stream, is still inside sendHeaders): the timer
       // fires at once and onTimer sees the saved error.
-      immediate_connect_errno_ = EVUTIL_SOCKET_ERROR();
+      immediate_connect_errno_ = errno ? errno : EMFILE;
       timer_.enable(Millis(0));
+      return;
     }
+    io_->setCallbacks(this);
+    io_->setLimits({.read_high = upstream_.bufferBytes(), .write_low = upstream_.bufferBytes() / 4, .send_timeout = Millis(0)});
+    io_->enableRead(true);
   }
 
   void onConnected() {
     phase_ = Phase::Waiting;
-    if (!reused_) setNoDelay(bev_);
-    evbuffer* out = bufferevent_get_output(bev_);
+    evbuffer* out = io_->output();
     evbuffer_add(out, request_head_.data(), request_head_.size());
     if (evbuffer_get_length(pending_) > 0) evbuffer_add_buffer(out, pending_);
-    bufferevent_disable(bev_, EV_WRITE);  // write-through from here on (flushNow)
     scheduleFlush();
     timer_.enable(upstream_.config().response_timeout);
-    if (read_disabled_) bufferevent_disable(bev_, EV_READ);
+    if (read_disabled_) io_->enableRead(false);
   }
 
   void resetParser() {
@@ -240,29 +229,26 @@ class Http1UpstreamRequest : public UpstreamRequest, private http1::ResponsePars
     response_bytes_seen_ = false;
   }
 
-  static void onReadCb(bufferevent* bev, void* arg) {
-    auto* self = static_cast<Http1UpstreamRequest*>(arg);
-    // Only when libevent's read may have been cut at 4 KiB: a small response costs no extra call.
-    if (!self->read_disabled_ && evbuffer_get_length(bufferevent_get_input(bev)) >= 4096) {
-      topUpInput(bev, self->upstream_.bufferBytes());
-    }
-    self->processInput();
+  // Transport::Callbacks
+  void onTransportRead() override {
+    // A large body: one read of up to the buffer size instead of a loop turn per socket read.
+    if (!read_disabled_ && evbuffer_get_length(io_->input()) >= 16384) io_->topUpInput(upstream_.bufferBytes());
+    processInput();
   }
-  static void onWriteCb(bufferevent*, void* arg) { static_cast<Http1UpstreamRequest*>(arg)->onWrite(); }
-  static void onEventCb(bufferevent*, short what, void* arg) { static_cast<Http1UpstreamRequest*>(arg)->onEvent(what); }
+  void onTransportWritten() override { onWrite(); }
+  void onTransportEvent(short what) override { onEvent(what); }
 
   void scheduleFlush() {
-    if (bev_ && connected_) flush_later_.activate();
+    if (io_ && connected_) flush_later_.activate();
   }
 
   void flushNow() {
-    if (bev_ && connected_ && !cancelled_ && writeThrough(bev_)) onWrite();
+    if (io_ && connected_ && !cancelled_ && io_->flush()) onWrite();
   }
 
   void onWrite() {
-    if (!bev_ || cancelled_) return;
-    if (evbuffer_get_length(bufferevent_get_output(bev_)) == 0) bufferevent_disable(bev_, EV_WRITE);
-    if (above_high_ && evbuffer_get_length(bufferevent_get_output(bev_)) <= upstream_.bufferBytes() / 4) {
+    if (!io_ || cancelled_) return;
+    if (above_high_ && io_->pending() <= upstream_.bufferBytes() / 4) {
       above_high_ = false;
       callbacks_.onUpstreamBelowWriteLowWatermark();
     }
@@ -277,7 +263,7 @@ class Http1UpstreamRequest : public UpstreamRequest, private http1::ResponsePars
       return;
     }
     if (phase_ == Phase::Connecting) {
-      int err = EVUTIL_SOCKET_ERROR();
+      int err = errno;
       attemptFailed(Failure::ConnectFailed, err ? strerror(err) : "connection closed");
       return;
     }
@@ -289,13 +275,13 @@ class Http1UpstreamRequest : public UpstreamRequest, private http1::ResponsePars
       attemptFailed(Failure::Reset, "upstream closed the connection");
       return;
     }
-    int err = EVUTIL_SOCKET_ERROR();
+    int err = errno;
     attemptFailed(Failure::Reset, err ? strerror(err) : "connection error");
   }
 
   void processInput() {
-    if (!bev_ || cancelled_ || finished_ || !connected_ || read_disabled_) return;
-    evbuffer* in = bufferevent_get_input(bev_);
+    if (!io_ || cancelled_ || finished_ || !connected_ || read_disabled_) return;
+    evbuffer* in = io_->input();
     response_bytes_seen_ = response_bytes_seen_ || evbuffer_get_length(in) > 0;
     // Sink calls return false on backpressure (read_disabled_): the parser pauses until
     // readDisable(false) brings us back here.
@@ -337,9 +323,8 @@ class Http1UpstreamRequest : public UpstreamRequest, private http1::ResponsePars
     timer_.disable();
     // Not after HEAD: a non-conforming server may still send the body its headers announced, and
     // those bytes would be read as the response to the next request on this connection.
-    bool reusable = parser_.keepAlive() && request_complete_ && !is_head_ && bev_ &&
-                    evbuffer_get_length(bufferevent_get_input(bev_)) == 0 &&
-                    evbuffer_get_length(bufferevent_get_output(bev_)) == 0;
+    bool reusable = parser_.keepAlive() && request_complete_ && !is_head_ && io_ &&
+                    evbuffer_get_length(io_->input()) == 0 && io_->pending() == 0;
     releaseConnection(reusable);
   }
 
@@ -348,14 +333,14 @@ class Http1UpstreamRequest : public UpstreamRequest, private http1::ResponsePars
       host_->active_requests--;
       counted_active_ = false;
     }
-    if (!bev_) return;
-    bufferevent* bev = bev_;
-    bev_ = nullptr;
+    if (!io_) return;
+    TransportPtr io = std::move(io_);
     connected_ = false;
     if (reusable && upstream_.config().keepalive > 0) {
-      upstream_.parkIdle(*host_, bev);
+      upstream_.parkIdle(*host_, std::move(io));
     } else {
-      bufferevent_free(bev);
+      io->setCallbacks(nullptr);  // possibly from inside one of its callbacks
+      upstream_.dispatcher().deferredDelete(std::move(io));
     }
   }
 
@@ -428,7 +413,7 @@ class Http1UpstreamRequest : public UpstreamRequest, private http1::ResponsePars
   LoopCallback resume_later_;  // processInput() from the loop, after readDisable(false)
   LoopCallback flush_later_;   // flushNow() from the loop
   Http1Host* host_ = nullptr;
-  bufferevent* bev_ = nullptr;
+  TransportPtr io_;
   Phase phase_ = Phase::Idle;
   std::string request_head_;
   Clock::time_point attempt_start_{};
@@ -453,28 +438,25 @@ class Http1UpstreamRequest : public UpstreamRequest, private http1::ResponsePars
 
 }  // namespace
 
-PooledConnection::PooledConnection(Http1Upstream& upstream, Http1Host& host, bufferevent* bev)
-    : upstream_(upstream), host_(host), bev_(bev), idle_timer_(upstream.dispatcher(), [this] { drop(); }) {
-  bufferevent_setcb(bev_, &PooledConnection::onRead, nullptr, &PooledConnection::onEvent, this);
-  bufferevent_enable(bev_, EV_READ);
+PooledConnection::PooledConnection(Http1Upstream& upstream, Http1Host& host, TransportPtr io)
+    : upstream_(upstream), host_(host), io_(std::move(io)), idle_timer_(upstream.dispatcher(), [this] { drop(); }) {
+  io_->setCallbacks(this);
+  io_->enableRead(true);
   idle_timer_.enable(upstream.config().idle_timeout);
 }
 
 PooledConnection::~PooledConnection() {
-  if (bev_) bufferevent_free(bev_);
+  if (io_) io_->setCallbacks(nullptr);
 }
 
-bufferevent* PooledConnection::release() {
-  bufferevent* bev = bev_;
-  bev_ = nullptr;
+TransportPtr PooledConnection::release() {
   idle_timer_.disable();
-  bufferevent_setcb(bev, nullptr, nullptr, nullptr, nullptr);
-  return bev;
+  return std::move(io_);  // the taker sets its callbacks right away (reading stays enabled)
 }
 
 // Any byte or event on an idle connection means it is no longer usable.
-void PooledConnection::onRead(bufferevent*, void* arg) { static_cast<PooledConnection*>(arg)->drop(); }
-void PooledConnection::onEvent(bufferevent*, short, void* arg) { static_cast<PooledConnection*>(arg)->drop(); }
+void PooledConnection::onTransportRead() { drop(); }
+void PooledConnection::onTransportEvent(short) { drop(); }
 void PooledConnection::drop() { upstream_.removeIdle(this); }
 
 Http1Upstream::Http1Upstream(Dispatcher& dispatcher, const config::Upstream& config, size_t buffer_bytes)
@@ -503,19 +485,20 @@ Http1Host* Http1Upstream::pickHost(const HostSet& tried) {
   return &hosts_[0];
 }
 
-bufferevent* Http1Upstream::takeIdle(Http1Host& host) {
+TransportPtr Http1Upstream::takeIdle(Http1Host& host) {
   if (host.idle.empty()) return nullptr;
   std::unique_ptr<PooledConnection> conn = std::move(host.idle.back());
   host.idle.pop_back();
   return conn->release();
 }
 
-void Http1Upstream::parkIdle(Http1Host& host, bufferevent* bev) {
+void Http1Upstream::parkIdle(Http1Host& host, TransportPtr io) {
   if (host.idle.size() >= config_.keepalive) {
-    bufferevent_free(bev);
+    io->setCallbacks(nullptr);
+    dispatcher_.deferredDelete(std::move(io));
     return;
   }
-  host.idle.push_back(std::make_unique<PooledConnection>(*this, host, bev));
+  host.idle.push_back(std::make_unique<PooledConnection>(*this, host, std::move(io)));
 }
 
 void Http1Upstream::removeIdle(PooledConnection* conn) {

@@ -5,8 +5,6 @@
 // server when nothing was sent yet, or when the request is idempotent and had no body.
 //
 // One instance per configured upstream per worker (pools are per worker, like nginx's).
-#include <event2/bufferevent.h>
-
 #include <bitset>
 #include <memory>
 #include <string>
@@ -14,6 +12,7 @@
 
 #include "config/config.h"
 #include "core/dispatcher.h"
+#include "core/transport.h"
 #include "upstream/host_set.h"
 #include "upstream/upstream.h"
 
@@ -27,20 +26,21 @@ struct Http1Host : UpstreamHost {
 };
 
 // A connection parked in the pool, watched for close and idle timeout.
-class PooledConnection {
+class PooledConnection : private Transport::Callbacks {
  public:
-  PooledConnection(Http1Upstream& upstream, Http1Host& host, bufferevent* bev);
+  PooledConnection(Http1Upstream& upstream, Http1Host& host, TransportPtr io);
   ~PooledConnection();
-  bufferevent* release();  // hands the bufferevent back to a request (and stops watching it)
+  TransportPtr release();  // hands the connection back to a request (which sets its callbacks)
   Http1Host& host() { return host_; }
 
  private:
-  static void onRead(bufferevent* bev, void* arg);
-  static void onEvent(bufferevent* bev, short what, void* arg);
+  void onTransportRead() override;
+  void onTransportWritten() override {}
+  void onTransportEvent(short what) override;
   void drop();
   Http1Upstream& upstream_;
   Http1Host& host_;
-  bufferevent* bev_;
+  TransportPtr io_;
   Timer idle_timer_;
 };
 
@@ -62,8 +62,8 @@ class Http1Upstream : public Upstream {
   size_t hostIndex(const Http1Host& h) const { return static_cast<size_t>(&h - hosts_.data()); }
   size_t hostCount() const { return hosts_.size(); }
   // A healthy keep-alive connection to `host`, or null.
-  bufferevent* takeIdle(Http1Host& host);
-  void parkIdle(Http1Host& host, bufferevent* bev);
+  TransportPtr takeIdle(Http1Host& host);
+  void parkIdle(Http1Host& host, TransportPtr io);
   void removeIdle(PooledConnection* conn);
   void reportFailure(Http1Host& host, const char* why);
   void reportSuccess(Http1Host& host) { reportHostSuccess(host); }
