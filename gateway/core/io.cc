@@ -2,13 +2,12 @@
 
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 #include "core/counters.h"
 #include "core/log.h"
-
-#include <algorithm>
 
 namespace gw {
 

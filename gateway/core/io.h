@@ -4,6 +4,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <sys/types.h>
@@ -13,6 +14,9 @@ namespace gw {
 // A downstream connection's socket failed (BEV_EVENT_ERROR): counts a client reset (ECONNRESET,
 // EPIPE; logged at debug) or logs the error at info. Reads errno, so call it first thing.
 void logDownstreamSocketError(uint64_t conn_id);
+
+// The call would block (or was interrupted): try again on the next readiness event.
+inline bool wouldBlock(int err) { return err == EAGAIN || err == EWOULDBLOCK || err == EINTR; }
 
 // One readv(2) of up to `max` bytes from `fd` appended to `buf` (no FIONREAD, no 4 KiB cap).
 // Returns what read(2) returned (errno set when < 0).

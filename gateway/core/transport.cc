@@ -14,8 +14,6 @@ namespace gw {
 
 namespace {
 
-bool wouldBlock(int err) { return err == EAGAIN || err == EWOULDBLOCK || err == EINTR; }
-
 // A plain socket driven directly: one libevent event per socket, edge-triggered for both
 // directions and registered once (nginx's model: no epoll_ctl per read pause or write pushback;
 // an upstream connection costs one add and one delete). Reads go until the socket is drained
@@ -37,7 +35,7 @@ class SocketTransport final : public Transport {
   }
   ~SocketTransport() override {
     if (added_) event_del(&ev_);
-    ::close(fd_);
+    if (fd_ >= 0) ::close(fd_);
     evbuffer_free(in_);
     evbuffer_free(out_);
   }
@@ -45,9 +43,13 @@ class SocketTransport final : public Transport {
   // An accepted socket: register it (the first edge reports bytes already waiting).
   void start() { addEvent(); }
 
-  // Starts a non-blocking connect; the outcome arrives as onTransportEvent(BEV_EVENT_CONNECTED)
-  // or BEV_EVENT_ERROR (errno set), from the loop.
-  void connect(const sockaddr* sa, socklen_t len) {
+  // Starts a non-blocking connect (`socket_errno`: why there is no socket, when fd_ < 0); the
+  // outcome arrives as onTransportEvent(BEV_EVENT_CONNECTED) or BEV_EVENT_ERROR, from the loop.
+  void connect(const sockaddr* sa, socklen_t len, int socket_errno) {
+    if (fd_ < 0) {
+      markFailed(socket_errno ? socket_errno : EMFILE);
+      return;
+    }
     if (::connect(fd_, sa, len) == 0) {
       connected_now_ = true;  // unix sockets may connect at once
       later_.activate();
@@ -316,16 +318,26 @@ TransportPtr newSocketTransport(Dispatcher& d, bufferevent* bev) {
   return t;
 }
 
-TransportPtr connectSocketTransport(Dispatcher& d, const sockaddr* sa, socklen_t len) {
+TransportPtr connectSocketTransport(Dispatcher& d, const sockaddr* sa, socklen_t len, Transport::Callbacks& cb,
+                                    const Transport::Limits& limits) {
   evutil_socket_t fd = ::socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return nullptr;
-  if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6) {
+  const int socket_errno = fd < 0 ? errno : 0;
+  if (fd >= 0 && (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)) {
     int one = 1;  // requests and small answers go out as they are written
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   }
   auto t = std::make_unique<SocketTransport>(d, fd, true);
-  t->connect(sa, len);
+  t->setCallbacks(&cb);
+  t->setLimits(limits);
+  t->enableRead(true);
+  t->connect(sa, len, socket_errno);
   return t;
+}
+
+void closeTransport(Dispatcher& d, TransportPtr t) {
+  if (!t) return;
+  t->setCallbacks(nullptr);
+  d.deferredDelete(std::move(t));
 }
 
 }  // namespace gw

@@ -1,7 +1,9 @@
 #pragma once
-// A downstream connection's byte stream, as the HTTP codecs see it: plaintext input and output
-// evbuffers over either a plain socket (read and written by us, core/transport.cc) or TLS (tls/tls_transport.h: OpenSSL driven by us over the fd, because libevent's
-// OpenSSL bufferevent writes one TLS record per evbuffer chain on a later loop turn).
+// A connection's byte stream, as the HTTP codecs and the upstream connections see it: plaintext
+// input and output evbuffers over either a plain socket (read and written by us,
+// core/transport.cc; downstream and upstream) or TLS (tls/tls_transport.h, downstream: OpenSSL
+// driven by us over the fd, because libevent's OpenSSL bufferevent writes one TLS record per
+// evbuffer chain on a later loop turn).
 //
 // The contract, the same for both:
 //  - Input: bytes arrive in input() and onTransportRead() is called; reading from the socket
@@ -13,7 +15,7 @@
 //    pending() has fallen to write_low or less. pending() counts every byte not yet handed to
 //    the kernel (for TLS: plaintext not yet encrypted plus encrypted records not yet written),
 //    so it is what backpressure decisions look at.
-//  - Events: onTransportEvent(BEV_EVENT_EOF | BEV_EVENT_READING) when the client closed,
+//  - Events: onTransportEvent(BEV_EVENT_EOF | BEV_EVENT_READING) when the peer closed,
 //    BEV_EVENT_ERROR (errno still set, for logDownstreamSocketError), BEV_EVENT_TIMEOUT |
 //    BEV_EVENT_WRITING when output stayed pending for send_timeout without progress. Events are
 //    reported from event callbacks, never from inside flush() or enableRead().
@@ -74,9 +76,14 @@ using TransportPtr = std::unique_ptr<Transport>;
 TransportPtr newSocketTransport(Dispatcher& d, evutil_socket_t fd, evbuffer* initial = nullptr);
 // Takes over the socket of `bev` (and the input it holds) and frees `bev`.
 TransportPtr newSocketTransport(Dispatcher& d, bufferevent* bev);
-// Connects a new non-blocking socket to `sa`: the outcome is onTransportEvent(BEV_EVENT_CONNECTED)
-// or BEV_EVENT_ERROR (errno set), from the loop; output queued meanwhile goes out once connected.
-// Null if no socket could be created (errno set).
-TransportPtr connectSocketTransport(Dispatcher& d, const sockaddr* sa, socklen_t len);
+// Connects a new non-blocking socket to `sa`, with these callbacks and limits and reading
+// enabled. The outcome is onTransportEvent(BEV_EVENT_CONNECTED) or BEV_EVENT_ERROR (errno set),
+// always from the loop, also when no socket could be created; output queued meanwhile goes out
+// once connected.
+TransportPtr connectSocketTransport(Dispatcher& d, const sockaddr* sa, socklen_t len, Transport::Callbacks& cb,
+                                    const Transport::Limits& limits);
+// Detaches `t` (no more callbacks) and deletes it from the loop: safe from inside one of its
+// own callbacks.
+void closeTransport(Dispatcher& d, TransportPtr t);
 
 }  // namespace gw

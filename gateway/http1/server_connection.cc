@@ -748,8 +748,7 @@ void ServerConnection::closeNow() {
     s->onResetStream();
     dispatcher_.deferredDelete(std::move(s));
   }
-  io_->setCallbacks(nullptr);  // may be inside one of its callbacks: deleted from the loop
-  dispatcher_.deferredDelete(std::move(io_));
+  closeTransport(dispatcher_, std::move(io_));  // may be inside one of its callbacks
   owner_.onConnectionClosed(*this);
 }
 

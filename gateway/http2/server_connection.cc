@@ -518,8 +518,7 @@ void ServerConnection::closeNow() {
   for (auto& [id, s] : detached_) {
     if (s->decoder) dispatcher_.deferredDelete(std::move(s->decoder));  // complete: no reset
   }
-  io_->setCallbacks(nullptr);  // may be inside one of its callbacks: deleted from the loop
-  dispatcher_.deferredDelete(std::move(io_));
+  closeTransport(dispatcher_, std::move(io_));  // may be inside one of its callbacks
   owner_.onConnectionClosed(*this);
 }
 

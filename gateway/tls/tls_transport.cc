@@ -66,8 +66,6 @@ BIO_METHOD* recordsMethod() {
   return method;
 }
 
-bool wouldBlock(int err) { return err == EAGAIN || err == EWOULDBLOCK || err == EINTR; }
-
 }  // namespace
 
 TlsTransport::TlsTransport(Dispatcher& dispatcher, evutil_socket_t fd, SSL* ssl, uint64_t conn_id)

@@ -103,7 +103,6 @@ class FramedConnection : public fastcgi::DecoderCallbacks, private Transport::Ca
   fastcgi::Decoder decoder_;
   std::vector<std::pair<uint16_t, FramedRequest*>> streams_;
   std::vector<uint16_t> aborting_;
-  int immediate_errno_ = 0;
   bool parked_ = false;
   uint64_t completed_ = 0;
   bool in_read_ = false;
@@ -694,15 +693,9 @@ FramedConnection::~FramedConnection() {
 void FramedConnection::connect() {
   GW_INC(upstream_cx_total);
   timer_.enable(up_.config().connect_timeout);
-  io_ = connectSocketTransport(up_.dispatcher(), host_.address.sa(), host_.address.len);
-  if (!io_) {
-    immediate_errno_ = errno ? errno : EMFILE;
-    timer_.enable(Millis(0));  // report from the loop, not from inside the caller
-    return;
-  }
-  io_->setCallbacks(this);
-  io_->setLimits({.read_high = up_.bufferBytes(), .write_low = up_.bufferBytes() / 4, .send_timeout = Millis(0)});
-  io_->enableRead(true);
+  // Any failure, even to create the socket, comes back from the loop (onEvent).
+  io_ = connectSocketTransport(up_.dispatcher(), host_.address.sa(), host_.address.len, *this,
+                               {.read_high = up_.bufferBytes(), .write_low = up_.bufferBytes() / 4});
   if (up_.protocol() == FramedProtocol::FastCgi) fastcgi::encodeGetValues(output());  // sent once connected
 }
 
@@ -797,10 +790,7 @@ void FramedConnection::close(Failure f, std::string_view detail) {
   if (state_ == State::Closed) return;
   state_ = State::Closed;
   timer_.disable();
-  if (io_) {  // possibly from inside one of its callbacks
-    io_->setCallbacks(nullptr);
-    up_.dispatcher().deferredDelete(std::move(io_));
-  }
+  closeTransport(up_.dispatcher(), std::move(io_));  // possibly from inside one of its callbacks
   aborting_.clear();
   // Every request still on it fails (they may retry elsewhere).
   auto streams = std::move(streams_);
@@ -810,13 +800,7 @@ void FramedConnection::close(Failure f, std::string_view detail) {
 }
 
 void FramedConnection::onTimer() {
-  if (state_ == State::Connecting) {
-    if (immediate_errno_ != 0) {
-      int err = std::exchange(immediate_errno_, 0);
-      return close(Failure::ConnectFailed, strerror(err));
-    }
-    return close(Failure::ConnectTimeout, "connect timed out");
-  }
+  if (state_ == State::Connecting) return close(Failure::ConnectTimeout, "connect timed out");
   if (!aborting_.empty()) return close(Failure::Reset, "no END_REQUEST after FCGI_ABORT_REQUEST");
   if (parked_) return close(Failure::Reset, "idle");
 }

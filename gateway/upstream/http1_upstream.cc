@@ -1,14 +1,13 @@
 #include "upstream/http1_upstream.h"
 
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
 
 #include "core/counters.h"
-#include "core/transport.h"
 #include "core/log.h"
+#include "core/transport.h"
 #include "http1/response_parser.h"
 
 namespace gw::upstream {
@@ -201,17 +200,9 @@ class Http1UpstreamRequest : public UpstreamRequest, private http1::ResponsePars
     GW_INC(upstream_cx_total);
     phase_ = Phase::Connecting;
     timer_.enable(upstream_.config().connect_timeout);
-    io_ = connectSocketTransport(upstream_.dispatcher(), host_->address.sa(), host_->address.len);
-    if (!io_) {
-      // Report from the loop (the caller, the stream, is still inside sendHeaders): the timer
-      // fires at once and onTimer sees the saved error.
-      immediate_connect_errno_ = errno ? errno : EMFILE;
-      timer_.enable(Millis(0));
-      return;
-    }
-    io_->setCallbacks(this);
-    io_->setLimits({.read_high = upstream_.bufferBytes(), .write_low = upstream_.bufferBytes() / 4, .send_timeout = Millis(0)});
-    io_->enableRead(true);
+    // Any failure, even to create the socket, comes back from the loop (onEvent).
+    io_ = connectSocketTransport(upstream_.dispatcher(), host_->address.sa(), host_->address.len, *this,
+                                 {.read_high = upstream_.bufferBytes(), .write_low = upstream_.bufferBytes() / 4});
   }
 
   void onConnected() {
@@ -339,8 +330,7 @@ class Http1UpstreamRequest : public UpstreamRequest, private http1::ResponsePars
     if (reusable && upstream_.config().keepalive > 0) {
       upstream_.parkIdle(*host_, std::move(io));
     } else {
-      io->setCallbacks(nullptr);  // possibly from inside one of its callbacks
-      upstream_.dispatcher().deferredDelete(std::move(io));
+      closeTransport(upstream_.dispatcher(), std::move(io));  // possibly from inside one of its callbacks
     }
   }
 
@@ -381,12 +371,7 @@ class Http1UpstreamRequest : public UpstreamRequest, private http1::ResponsePars
     if (cancelled_ || finished_) return;
     switch (phase_) {
       case Phase::Connecting:
-        if (immediate_connect_errno_ != 0) {
-          int err = std::exchange(immediate_connect_errno_, 0);
-          attemptFailed(Failure::ConnectFailed, strerror(err));
-        } else {
-          attemptFailed(Failure::ConnectTimeout, "connect timed out");
-        }
+        attemptFailed(Failure::ConnectTimeout, "connect timed out");
         return;
       case Phase::Waiting:
         GW_INC(upstream_rq_timeout);
@@ -407,7 +392,6 @@ class Http1UpstreamRequest : public UpstreamRequest, private http1::ResponsePars
   Http1Upstream& upstream_;
   UpstreamCallbacks& callbacks_;
   Http1Upstream::HostSet tried_;
-  int immediate_connect_errno_ = 0;
   evbuffer* pending_;  // request bytes waiting for a connection
   Timer timer_;
   LoopCallback resume_later_;  // processInput() from the loop, after readDisable(false)
@@ -494,8 +478,7 @@ TransportPtr Http1Upstream::takeIdle(Http1Host& host) {
 
 void Http1Upstream::parkIdle(Http1Host& host, TransportPtr io) {
   if (host.idle.size() >= config_.keepalive) {
-    io->setCallbacks(nullptr);
-    dispatcher_.deferredDelete(std::move(io));
+    closeTransport(dispatcher_, std::move(io));
     return;
   }
   host.idle.push_back(std::make_unique<PooledConnection>(*this, host, std::move(io)));
