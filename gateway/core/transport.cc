@@ -121,6 +121,9 @@ class SocketTransport final : public Transport {
   }
 
   void onEvent(short what) {
+    // Without callbacks the transport is closed and waits for its deferred delete: it neither
+    // reads nor writes any more (a connect completing now must not send what was queued).
+    if (!cb_) return;
     if (connecting_) {
       if (!(what & (EV_WRITE | EV_READ))) return;
       int err = 0;
@@ -186,6 +189,7 @@ class SocketTransport final : public Transport {
   bool wantRead() const { return cb_ && read_enabled_ && !input_full_ && !eof_ && !failed_ && !connecting_; }
 
   void onLater() {
+    if (!cb_) return;
     if (connected_now_ || (failed_ && !error_reported_)) {
       report();
       return;

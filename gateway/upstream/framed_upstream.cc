@@ -33,6 +33,9 @@ class FramedRequest;
 constexpr Millis kAbortGrace{2000};  // END_REQUEST awaited this long after FCGI_ABORT_REQUEST
 constexpr int kMaxLocalRedirects = 5;
 constexpr size_t kMaxStderrLine = 4096;
+// Request body kept while it is written to a kept connection, so that the request can be replayed
+// on a new one if the worker closes the kept one under it (see FramedRequest::keepForReplay).
+constexpr size_t kMaxReplayBody = 64 * 1024;
 
 struct FramedHost : UpstreamHost {
   std::vector<std::unique_ptr<FramedConnection>> conns;  // every open connection to this server
@@ -195,6 +198,7 @@ class FramedRequest : public UpstreamRequest, public ResponseSink {
     cancelled_ = true;
     abandon();
     if (pending_) evbuffer_free(pending_);
+    if (replay_) evbuffer_free(replay_);
   }
 
   // ---- UpstreamRequest
@@ -256,6 +260,7 @@ class FramedRequest : public UpstreamRequest, public ResponseSink {
   bool onResponseHead(http::ResponseHeadPtr head) override {
     if (cancelled_ || finished_) return false;
     headers_delivered_ = true;
+    dropReplay();
     timer_.enable(up_.config().idle_timeout);
     if (host_) reportHostSuccess(*host_);
     auto& si = callbacks_.streamInfo();
@@ -454,6 +459,7 @@ class FramedRequest : public UpstreamRequest, public ResponseSink {
     }
     evbuffer* out = conn_->output();
     size_t len = evbuffer_get_length(data);
+    keepForReplay(data);
     body_written_ += len;
     if (up_.protocol() == FramedProtocol::FastCgi) {
       fastcgi::encodeStdin(out, id_, data);
@@ -467,6 +473,35 @@ class FramedRequest : public UpstreamRequest, public ResponseSink {
     if (!headers_delivered_ && (len > 0 || end)) timer_.enable(up_.config().response_timeout);
     checkHighWatermark(out);
   }
+
+  // A kept connection may be closed by the worker just as a request is written to it (uWSGI closes
+  // FastCGI connections after each request, php-fpm when a child retires): the worker then closes
+  // without a byte of answer, and the request goes once more over a new connection (attemptFailed).
+  // A bodiless request needs nothing kept for that; a small body is copied while it is written,
+  // as nginx replays the request body it buffered. Bodies over kMaxReplayBody are not kept, and
+  // such a request fails instead (it cannot be replayed).
+  void keepForReplay(evbuffer* data) {
+    if (!reused_conn_ || fresh_only_ || sawResponseBytes()) return dropReplay();
+    const size_t len = evbuffer_get_length(data);
+    if (body_written_ + len > kMaxReplayBody || (body_written_ > 0 && !replay_)) return dropReplay();
+    if (!replay_) replay_ = evbuffer_new();
+    evbuffer_ptr at;
+    evbuffer_ptr_set(data, &at, 0, EVBUFFER_PTR_SET);
+    for (size_t copied = 0; copied < len;) {
+      evbuffer_iovec v[8];
+      int n = std::min(evbuffer_peek(data, -1, &at, v, 8), 8);
+      for (int i = 0; i < n; ++i) {
+        evbuffer_add(replay_, v[i].iov_base, v[i].iov_len);
+        copied += v[i].iov_len;
+      }
+      evbuffer_ptr_set(data, &at, copied, EVBUFFER_PTR_SET);
+    }
+  }
+  void dropReplay() {
+    if (replay_) evbuffer_free(std::exchange(replay_, nullptr));
+  }
+  // Everything written so far can be written again.
+  bool bodyReplayable() const { return body_written_ == 0 || (replay_ && evbuffer_get_length(replay_) == body_written_); }
 
   void logStderrLine() {
     GW_LOG(Warn, "upstream %s %s rid=%s stderr: %s", up_.config().name.c_str(), host_ ? host_->name.c_str() : "?",
@@ -543,6 +578,8 @@ class FramedRequest : public UpstreamRequest, public ResponseSink {
     request_complete_ = true;
     end_written_ = false;
     if (pending_) evbuffer_drain(pending_, evbuffer_get_length(pending_));
+    dropReplay();
+    body_written_ = 0;
     stdout_.reset();
     http_.reset();
     tried_.reset();
@@ -564,14 +601,21 @@ class FramedRequest : public UpstreamRequest, public ResponseSink {
   void attemptFailed(Failure f, std::string_view detail, bool worker_refused) {
     if (cancelled_ || finished_) return;  // nobody to retry for
     FramedHost* h = host_;
-    if (f == Failure::Reset && reused_conn_ && !fresh_only_ && !sawResponseBytes() && body_written_ == 0 &&
+    if (f == Failure::Reset && reused_conn_ && !fresh_only_ && !sawResponseBytes() && bodyReplayable() &&
         !pinned_) {
       // A pooled connection the worker had closed meanwhile: not the worker's failure, and it never
-      // saw the request. Once more on a new connection, without counting an attempt.
+      // saw the request. Once more on a new connection, without counting an attempt; the body
+      // written so far goes first.
       GW_LOG(Debug, "upstream %s: %s stale pooled connection (%.*s), retrying on a new one",
              up_.config().name.c_str(), h ? h->name.c_str() : "?", int(detail.size()), detail.data());
       fresh_only_ = true;
       --attempts_;
+      if (replay_) {
+        if (!pending_) pending_ = evbuffer_new();
+        evbuffer_prepend_buffer(pending_, replay_);
+        dropReplay();
+      }
+      body_written_ = 0;
       if (h) tried_[up_.hostIndex(*h)] = false;
       timer_.disable();
       leave(false);
@@ -645,6 +689,7 @@ class FramedRequest : public UpstreamRequest, public ResponseSink {
   // Body received before a connection was attached; made on first use (most bodies come with
   // the head or after the attach).
   evbuffer* pending_ = nullptr;
+  evbuffer* replay_ = nullptr;  // the body written to a kept connection, while it may need replaying
   Timer timer_;
   LoopCallback later_;
   HostSet tried_;

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -123,6 +124,10 @@ struct FcgiPeer {
     return f;
   }
   std::vector<std::string> lines() const { return readLines(log); }
+  bool hasLine(std::string_view line) const {
+    auto all = lines();
+    return std::find(all.begin(), all.end(), line) != all.end();
+  }
   size_t count(std::string_view prefix) const {
     size_t n = 0;
     for (const auto& l : lines()) n += l.rfind(prefix, 0) == 0 ? 1 : 0;
@@ -283,6 +288,30 @@ TEST_F(FramedIT, FastCgiConnectionsAreKeptAndReused) {
   EXPECT_TRUE(keep);
 }
 
+// A worker that closes a kept connection just as the gateway reuses it for a POST (uWSGI does, as
+// it closes FastCGI connections after every request) has not seen the request: the gateway sends
+// it again, body included, on a new connection. A body too large to have been kept cannot be
+// replayed: that request fails with 502 rather than reach the worker cut short.
+TEST_F(FramedIT, PostOnAKeptConnectionTheWorkerClosedIsReplayed) {
+  startAll();
+  const size_t drops = peer_->count("DROP");
+  auto first = curl({gw_->url("/peer/ping")});
+  ASSERT_EQ(first.status, 200) << first.body;
+  auto r = curl({"--data-binary", "hello body", gw_->url("/peer/drop-if-kept")});
+  EXPECT_EQ(r.status, 200) << r.body << gw_->errorLog();
+  EXPECT_NE(r.body.find("stdin=10\n"), std::string::npos) << r.body;
+  EXPECT_NE(r.header("x-conn"), first.header("x-conn")) << "answered on the connection that was closed";
+  EXPECT_EQ(peer_->count("DROP"), drops + 1);
+
+  // The retry's connection is kept in turn; a 100 KiB body on it is not replayable.
+  const std::string big = tmp_->write("big.bin", std::string(100 * 1024, 'x'));
+  auto big_r = curl({"--data-binary", "@" + big, gw_->url("/peer/drop-if-kept")});
+  EXPECT_EQ(big_r.status, 502) << big_r.body;
+  EXPECT_EQ(big_r.header("content-type").value_or(""), "application/problem+json");
+  EXPECT_EQ(peer_->count("DROP"), drops + 2);
+  EXPECT_EQ(curl({gw_->url("/peer/ping")}).status, 200);
+}
+
 TEST_F(FramedIT, FastCgiMultiplexesWhenTheWorkerSaysItCan) {
   startAll();
   ASSERT_EQ(curl({gw_->url("/peer/warm")}).status, 200);  // GET_VALUES answered: MPXS_CONNS=1
@@ -393,9 +422,10 @@ TEST_F(FramedIT, ChunkedUploadIsSpooledWithItsLength) {
 TEST_F(FramedIT, ClientAbortMidUploadSendsAbortRequest) {
   startAll();
   RawClient c(gw_->port());
+  const size_t holds = peer_->count("PATH"), aborts = peer_->count("ABORT");
   ASSERT_TRUE(c.send("POST /peer/hold HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n" + std::string(100000, 'a')));
-  ASSERT_TRUE(waitUntil([&] { return peer_->count("BEGIN") > 0 && !peer_->lines().empty(); }, 5000ms));
-  size_t aborts = peer_->count("ABORT");
+  // The request reached the worker (the peer's log is shared by the suite's tests: count anew).
+  ASSERT_TRUE(waitUntil([&] { return peer_->count("PATH") > holds; }, 5000ms));
   ::shutdown(c.fd(), SHUT_RDWR);  // the client goes away mid-upload
   EXPECT_TRUE(waitUntil([&] { return peer_->count("ABORT") > aborts; }, 5000ms)) << readFile(peer_->log);
   // The connection got its END_REQUEST back and stays usable.
@@ -462,7 +492,9 @@ TEST_F(FramedIT, BrokenFastCgiIs502ProblemJson) {
   std::string all = c.readUntilClose(5000ms);
   auto resp = takeResponse(all, true);
   // The head may or may not have left the gateway before the reset; never a complete message.
-  if (resp) EXPECT_FALSE(resp->complete) << resp->body;
+  if (resp) {
+    EXPECT_FALSE(resp->complete) << resp->body;
+  }
   EXPECT_TRUE(c.peerClosed());
   EXPECT_EQ(curl({gw_->url("/peer/ok")}).status, 200);
   EXPECT_NE(gw_->errorLog().find("fastcgi_body_shorter_than_content_length"), std::string::npos) << gw_->errorLog();
@@ -517,10 +549,14 @@ TEST_F(FramedIT, ActiveHealthCheckTakesADeadWorkerOut) {
   for (int i = 0; i < 6; ++i) EXPECT_EQ(curl({gw_->url("/pool/pid")}).status, 200) << i;
 }
 
-// The peer's log line "PATH conn=C id=I path=P" of the last request to `suffix`: C.
-std::string connOfPath(const FcgiPeer& peer, std::string_view suffix) {
+// The peer's log line "PATH conn=C id=I path=P" of the last request to `suffix`: C. The log is
+// shared by the suite's tests: only lines from `from_line` on count (a test passes the log's
+// length before its own requests).
+std::string connOfPath(const FcgiPeer& peer, std::string_view suffix, size_t from_line) {
   std::string conn;
-  for (const auto& l : peer.lines()) {
+  auto lines = peer.lines();
+  for (size_t i = from_line; i < lines.size(); ++i) {
+    const std::string& l = lines[i];
     if (l.rfind("PATH ", 0) == 0 && l.ends_with(suffix)) conn = l.substr(5, l.find(' ', 5) - 5);
   }
   return conn;  // "conn=C"
@@ -571,10 +607,12 @@ TEST_F(FramedIT, BodyAfterALocalRedirectIsDroppedAndTheConnectionClosed) {
   startAll();
   ASSERT_EQ(curl({gw_->url("/peer/warm")}).status, 200);
   size_t before = peer_->count("STDIN_AFTER_END");
+  const size_t mark = peer_->lines().size();
   RawClient c(gw_->port());
   ASSERT_TRUE(c.send("POST /peer/redir-early HTTP/1.1\r\nHost: x\r\nContent-Length: 30000\r\n\r\n" + std::string(10000, 'a')));
   // The redirect went out as GET /peer/delay (answered after 300 ms); more body meanwhile.
-  ASSERT_TRUE(waitUntil([&] { return !connOfPath(*peer_, "path=/delay").empty(); }, 5000ms)) << readFile(peer_->log);
+  ASSERT_TRUE(waitUntil([&] { return !connOfPath(*peer_, "path=/delay", mark).empty(); }, 5000ms))
+      << readFile(peer_->log);
   ASSERT_TRUE(c.send(std::string(10000, 'b')));
   std::this_thread::sleep_for(50ms);
   ASSERT_TRUE(c.send(std::string(10000, 'c')));
@@ -583,9 +621,9 @@ TEST_F(FramedIT, BodyAfterALocalRedirectIsDroppedAndTheConnectionClosed) {
   EXPECT_EQ(r->status, 200) << r->body;
   std::this_thread::sleep_for(200ms);
   EXPECT_EQ(peer_->count("STDIN_AFTER_END"), before) << readFile(peer_->log);
-  std::string conn = connOfPath(*peer_, "path=/redir-early");
+  std::string conn = connOfPath(*peer_, "path=/redir-early", mark);
   ASSERT_FALSE(conn.empty());
-  EXPECT_TRUE(waitUntil([&] { return peer_->count("CLOSE " + conn) > 0; }, 3000ms))
+  EXPECT_TRUE(waitUntil([&] { return peer_->hasLine("CLOSE " + conn); }, 3000ms))
       << "the connection with an unfinished STDIN went back to the pool\n" << readFile(peer_->log);
 }
 
@@ -594,18 +632,19 @@ TEST_F(FramedIT, BodyAfterALocalRedirectIsDroppedAndTheConnectionClosed) {
 TEST_F(FramedIT, AbortGraceAppliesAfterTheLastMultiplexedStream) {
   startAll();
   ASSERT_EQ(curl({gw_->url("/peer/warm")}).status, 200);  // MPXS_CONNS=1 learnt
+  const size_t mark = peer_->lines().size();
   auto client = std::make_unique<RawClient>(gw_->port());
   ASSERT_TRUE(client->send("GET /peer/hold-deaf HTTP/1.1\r\nHost: x\r\n\r\n"));
-  ASSERT_TRUE(waitUntil([&] { return !connOfPath(*peer_, "path=/hold-deaf").empty(); }, 5000ms));
-  std::string conn = connOfPath(*peer_, "path=/hold-deaf");
+  ASSERT_TRUE(waitUntil([&] { return !connOfPath(*peer_, "path=/hold-deaf", mark).empty(); }, 5000ms));
+  std::string conn = connOfPath(*peer_, "path=/hold-deaf", mark);
   std::thread other([&] { EXPECT_EQ(curl({gw_->url("/peer/delay")}).status, 200); });
-  ASSERT_TRUE(waitUntil([&] { return !connOfPath(*peer_, "path=/delay").empty(); }, 5000ms));
-  EXPECT_EQ(connOfPath(*peer_, "path=/delay"), conn) << "not multiplexed";
+  ASSERT_TRUE(waitUntil([&] { return !connOfPath(*peer_, "path=/delay", mark).empty(); }, 5000ms));
+  EXPECT_EQ(connOfPath(*peer_, "path=/delay", mark), conn) << "not multiplexed";
   size_t aborts = peer_->count("ABORT " + conn);
   ::shutdown(client->fd(), SHUT_RDWR);  // the first client goes away: FCGI_ABORT_REQUEST, never answered
   ASSERT_TRUE(waitUntil([&] { return peer_->count("ABORT " + conn) > aborts; }, 5000ms));
   other.join();
-  EXPECT_TRUE(waitUntil([&] { return peer_->count("CLOSE " + conn) > 0; }, 6000ms))
+  EXPECT_TRUE(waitUntil([&] { return peer_->hasLine("CLOSE " + conn); }, 6000ms))
       << "the connection waiting for END_REQUEST was leaked\n" << readFile(peer_->log);
 }
 

@@ -10,10 +10,12 @@ Paths (PATH_INFO suffix): /delay (answer after 300 ms), /hold (never answers, wa
 empty STDOUT and END_REQUEST 300 ms later), /hold-deaf (never answers and
 ignores ABORT: no END_REQUEST), /redir-dots, /redir-out, /redir-ok (local redirects: Location
 /peer/a/%2e%2e/b, /fcgi-tcp/x, /peer/ok?from=redir), /redir-early (Location: /peer/delay as soon
-as PARAMS end, before reading STDIN),
+as PARAMS end, before reading STDIN), /drop-if-kept (on a connection that already served a request:
+close it without an answer once STDIN ends, as a worker that does not keep connections does just as
+the gateway reuses one),
 anything else: "id=<request id> conn=<connection no> stdin=<bytes>".
 Log lines: "GET_VALUES conn=C", "BEGIN conn=C id=I flags=F", "PATH conn=C id=I path=P",
-"ABORT conn=C id=I", "STDIN_END conn=C id=I n=N", "STDIN_AFTER_END conn=C id=I" (a STDIN record
+"ABORT conn=C id=I", "DROP conn=C id=I", "STDIN_END conn=C id=I n=N", "STDIN_AFTER_END conn=C id=I" (a STDIN record
 after the request's empty STDIN record), "CLOSE conn=C".
 """
 import asyncio
@@ -68,8 +70,11 @@ async def handle(reader, writer):
     reqs = {}
     ended = set()  # request ids whose empty STDIN record arrived
     deaf = set()   # request ids whose ABORT goes unanswered
+    served = 0
 
     async def respond(rid, req):
+        nonlocal served
+        served += 1
         path = req["params"].get("PATH_INFO", "")
         if path.endswith("/hold"):
             return
@@ -133,6 +138,10 @@ async def handle(reader, writer):
                 else:
                     log("STDIN_END conn=%d id=%d n=%d" % (conn, rid, reqs[rid]["stdin"]))
                     ended.add(rid)
+                    if reqs[rid]["params"].get("PATH_INFO", "").endswith("/drop-if-kept") and served > 0:
+                        log("DROP conn=%d id=%d" % (conn, rid))
+                        writer.transport.abort()
+                        break
                     if not reqs[rid]["params"].get("PATH_INFO", "").endswith("/redir-early"):
                         asyncio.ensure_future(respond(rid, reqs[rid]))
             elif rtype == 2:
