@@ -89,16 +89,26 @@ class Timer {
 // "Run this soon, from the loop": activate() schedules `cb(-1, EV_TIMEOUT, arg)` once for the current loop pass
 // (activating twice before it runs still runs it once). Used to leave a callback stack before
 // acting (pipelining, flushing output, resuming after backpressure). Destruction cancels it.
+// The event is assigned on the first activate() (most objects that own one never use it), and only
+// an event still waiting to run is deleted.
 class LoopCallback {
  public:
-  LoopCallback(Dispatcher& d, event_callback_fn cb, void* arg);
-  ~LoopCallback();
+  LoopCallback(Dispatcher& d, event_callback_fn cb, void* arg) : base_(d.base()), cb_(cb), arg_(arg) {}
+  ~LoopCallback() {
+    if (ev_.ev_evcallback.evcb_flags & (EVLIST_ACTIVE | EVLIST_ACTIVE_LATER)) event_del(&ev_);
+  }
   LoopCallback(const LoopCallback&) = delete;
   LoopCallback& operator=(const LoopCallback&) = delete;
-  void activate() { event_active(&ev_, EV_TIMEOUT, 0); }
+  void activate() {
+    if (!(ev_.ev_evcallback.evcb_flags & EVLIST_INIT)) event_assign(&ev_, base_, -1, 0, cb_, arg_);
+    if (!(ev_.ev_evcallback.evcb_flags & (EVLIST_ACTIVE | EVLIST_ACTIVE_LATER))) event_active(&ev_, EV_TIMEOUT, 0);
+  }
 
  private:
-  event ev_;
+  event_base* base_;
+  event_callback_fn cb_;
+  void* arg_;
+  event ev_{};  // flags 0 until assigned
 };
 
 // Runs a callback on a loop's thread when another thread calls wake() (an eventfd). This is the

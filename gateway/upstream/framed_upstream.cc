@@ -203,20 +203,18 @@ class FramedRequest : public UpstreamRequest, public ResponseSink {
 
   // ---- UpstreamRequest
   void sendHeaders(const http::RequestHead& head, bool end_stream) override {
-    head_ = head;
+    head_ = &head;  // the stream's: not copied (a local redirect makes a copy of its own)
     const http::StreamInfo& si = callbacks_.streamInfo();
     // The environ carries the path as received (the router may have stripped the prefix): the
     // route's prefix becomes SCRIPT_NAME.
     if (si.route && si.route->strip_prefix) {
       std::string_view t = si.target;
-      head_.path = std::string(t.substr(0, t.find('?')));
+      received_path_ = t.substr(0, t.find('?'));
     }
     if (!head.content_length && !end_stream) {
       return failLater(Failure::LengthRequired, "request body without Content-Length");
     }
     content_length_ = head.content_length.value_or(0);
-    // CGI: CONTENT_LENGTH only when the request has a body length (not for a bodiless GET).
-    if (content_length_ == 0 && !head.headers.get("Content-Length")) head_.content_length.reset();
     request_complete_ = end_stream;
     if (!buildEnv()) return;
     up_.dispatch(*this);
@@ -304,7 +302,7 @@ class FramedRequest : public UpstreamRequest, public ResponseSink {
     if (!si.upstream_address.empty()) si.upstream_address += ", ";
     si.upstream_address += host.name;
     if (start_ == Clock::time_point{}) start_ = Clock::now();
-    const bool is_head = head_.method == "HEAD";
+    const bool is_head = head().method == "HEAD";
     if (up_.protocol() == FramedProtocol::FastCgi) {
       stdout_ = std::make_unique<fastcgi::StdoutReader>(is_head);
     } else {
@@ -412,6 +410,7 @@ class FramedRequest : public UpstreamRequest, public ResponseSink {
     cgi::EnvironOptions o;
     const config::Route* route = si.route;
     if (route) o.mount_prefix = route->prefix;
+    if (!redirected_) o.path = received_path_;
     o.server_port = si.local_port;
     o.remote_addr = si.client_address;
     // The TCP peer's port is the client's only when no trusted proxy stood in between.
@@ -426,12 +425,13 @@ class FramedRequest : public UpstreamRequest, public ResponseSink {
     }
     // One allocation in the usual case: the fixed variables take about 300 bytes, the path and
     // query appear twice (PATH_INFO, REQUEST_URI), every header field once.
-    size_t estimate = 384 + 2 * (head_.path.size() + head_.query.size());
-    for (const http::HeaderField& f : head_.headers.fields()) estimate += f.name.size() + f.value.size() + 16;
+    const http::RequestHead& h = head();
+    size_t estimate = 384 + 2 * (h.path.size() + h.query.size());
+    for (const http::HeaderField& f : h.headers.fields()) estimate += f.name.size() + f.value.size() + 16;
     vars_.clear();
     vars_.reserve(estimate);
     VarsEncoder encoder(up_.protocol(), vars_);
-    if (auto r = cgi::writeEnviron(head_, o, encoder); !r) {
+    if (auto r = cgi::writeEnviron(h, o, encoder); !r) {
       failLater(Failure::BadRequest, cgi::environErrorName(r.error()));
       return false;
     }
@@ -569,11 +569,14 @@ class FramedRequest : public UpstreamRequest, public ResponseSink {
              callbacks_.streamInfo().request_id.c_str());
       return fail(Failure::BadResponse, outside ? "cgi_local_redirect_outside_route" : "cgi_local_redirect_dot_segment");
     }
-    head_.method = "GET";
-    head_.path = std::string(loc.substr(0, q));
-    head_.query = q == std::string_view::npos ? std::string() : std::string(loc.substr(q + 1));
-    head_.content_length = 0;
-    head_.headers.remove("Content-Type");
+    if (!redirected_) redirected_ = std::make_unique<http::RequestHead>(*head_);
+    http::RequestHead& h = *redirected_;
+    h.method = "GET";
+    h.path = std::string(loc.substr(0, q));
+    h.query = q == std::string_view::npos ? std::string() : std::string(loc.substr(q + 1));
+    h.content_length = 0;
+    h.headers.remove("Content-Type");
+    h.headers.remove("Content-Length");
     content_length_ = 0;
     request_complete_ = true;
     end_written_ = false;
@@ -595,7 +598,7 @@ class FramedRequest : public UpstreamRequest, public ResponseSink {
     if (body_written_ > 0 && !nothing_consumed) return false;  // the body is gone: cannot replay it
     if (nothing_consumed) return content_length_ == 0 || body_written_ == 0;
     // Sent, but the worker may not have seen it (a pooled connection closed under us).
-    return content_length_ == 0 && (reused_conn_ || http::isIdempotentMethod(head_.method));
+    return content_length_ == 0 && (reused_conn_ || http::isIdempotentMethod(head().method));
   }
 
   void attemptFailed(Failure f, std::string_view detail, bool worker_refused) {
@@ -684,7 +687,12 @@ class FramedRequest : public UpstreamRequest, public ResponseSink {
   FramedUpstreamImpl& up_;
   UpstreamCallbacks& callbacks_;
   FramedHost* pinned_;
-  http::RequestHead head_;
+  // The stream's head (valid until this request is destroyed); after a local redirect, the GET
+  // it became.
+  const http::RequestHead* head_ = nullptr;
+  std::unique_ptr<http::RequestHead> redirected_;
+  const http::RequestHead& head() const { return redirected_ ? *redirected_ : *head_; }
+  std::string_view received_path_;  // the path as received, when the router stripped the prefix (in StreamInfo)
   std::string vars_;  // the environ as FastCGI name-value pairs / uwsgi vars, without framing
   // Body received before a connection was attached; made on first use (most bodies come with
   // the head or after the attach).
@@ -976,6 +984,15 @@ class HealthProbe : public UpstreamCallbacks {
     info_.client_address = "127.0.0.1";
     info_.peer_ip = "127.0.0.1";
     info_.request_id = "health-check";
+    head_.method = "GET";
+    std::string_view p = hc.path;
+    size_t q = p.find('?');
+    head_.path = std::string(p.substr(0, q));
+    if (q != std::string_view::npos) head_.query = std::string(p.substr(q + 1));
+    head_.authority = hc.host;
+    head_.headers.add("Host", hc.host);
+    head_.headers.add("User-Agent", "gatewayd-health-check");
+    head_.content_length = 0;
     timer_.enable(Millis(0));
   }
   ~HealthProbe() override { request_.reset(); }
@@ -1009,21 +1026,11 @@ class HealthProbe : public UpstreamCallbacks {
       timer_.enable(hc.interval);
       return;
     }
-    http::RequestHead head;
-    head.method = "GET";
-    std::string_view p = hc.path;
-    size_t q = p.find('?');
-    head.path = std::string(p.substr(0, q));
-    if (q != std::string_view::npos) head.query = std::string(p.substr(q + 1));
-    head.authority = hc.host;
-    head.headers.add("Host", hc.host);
-    head.headers.add("User-Agent", "gatewayd-health-check");
-    head.content_length = 0;
     info_.local_port = 80;
     status_ = 0;
     request_ = up_.newPinnedRequest(*this, host_);
     timer_.enable(hc.timeout);
-    request_->sendHeaders(head, true);
+    request_->sendHeaders(head_, true);
   }
   void done(bool ok, const std::string& why) {
     if (request_) up_.dispatcher().deferredDelete(std::move(request_));
@@ -1050,6 +1057,7 @@ class HealthProbe : public UpstreamCallbacks {
   FramedHost& host_;
   config::Route route_;
   http::StreamInfo info_;
+  http::RequestHead head_;  // the probe request's head (a request points to it while it runs)
   Timer timer_;
   UpstreamRequestPtr request_;
   int status_ = 0;

@@ -55,7 +55,8 @@ class UpstreamCallbacks {
 
 class UpstreamRequest : public Deletable {
  public:
-  // The head is copied; hop-by-hop fields are already gone. end_stream: no body follows.
+  // The head belongs to the stream, which keeps it, unchanged, until the request is destroyed;
+  // hop-by-hop fields are already gone. end_stream: no body follows.
   virtual void sendHeaders(const http::RequestHead& head, bool end_stream) = 0;
   // Drains `data`.
   virtual void sendData(evbuffer* data, bool end_stream) = 0;

@@ -20,7 +20,7 @@ DUR=5; ROUNDS=3
 [[ "${1:-}" == "--quick" ]] && { DUR=2; ROUNDS=2; }
 CG=0; [[ "${1:-}" == "--callgrind" ]] && CG=1
 CG_N=${CG_N:-5000}
-WRAP=(); ((CG)) && WRAP=(valgrind --tool=callgrind --quiet)
+WRAP=(); ((CG)) && WRAP=(valgrind --tool=callgrind --quiet --compress-strings=no)
 PROCS=${PROCS:-2}; CONNS=${CONNS:-16}
 GW=${GATEWAYD:-}
 for cand in "$ROOT/build/release/gateway/gatewayd" "$ROOT/build/h-framed-rel/gateway/gatewayd"; do

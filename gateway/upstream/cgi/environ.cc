@@ -166,8 +166,9 @@ std::string cgiHeaderName(std::string_view field_name) {
 
 proto::Expected<void, EnvironError> writeEnviron(const http::RequestHead& head, const EnvironOptions& o,
                                                  EnvironSink& sink) {
-  if (head.path.empty() || head.path.front() != '/') return proto::unexpected(EnvironError::BadPath);
-  auto [script_name, path_info_raw] = splitScriptName(head.path, o.mount_prefix);
+  const std::string_view path = o.path.empty() ? std::string_view(head.path) : o.path;
+  if (path.empty() || path.front() != '/') return proto::unexpected(EnvironError::BadPath);
+  auto [script_name, path_info_raw] = splitScriptName(path, o.mount_prefix);
   // Most paths have nothing to decode: PATH_INFO is then a view of the path.
   std::string decoded;
   std::string_view path_info = path_info_raw;
@@ -180,8 +181,12 @@ proto::Expected<void, EnvironError> writeEnviron(const http::RequestHead& head, 
     return proto::unexpected(EnvironError::BadPath);
   }
   std::string target;
-  std::string_view request_uri = head.path;
-  if (!head.query.empty()) request_uri = target = head.target();
+  std::string_view request_uri = path;
+  if (!head.query.empty()) {
+    target.reserve(path.size() + 1 + head.query.size());
+    target.append(path).append(1, '?').append(head.query);
+    request_uri = target;
+  }
 
   VarWriter w(o, sink);
   char num[24];  // one number at a time: the sink is done with a value when add() returns
@@ -191,7 +196,11 @@ proto::Expected<void, EnvironError> writeEnviron(const http::RequestHead& head, 
   w.add("REQUEST_URI", request_uri);
   w.add("QUERY_STRING", head.query);
   if (auto ct = head.headers.get("Content-Type")) w.add("CONTENT_TYPE", *ct);
-  if (head.content_length) w.add("CONTENT_LENGTH", decimal(num, *head.content_length));
+  // RFC 3875 §4.1.2: only when the request has a body (not for a bodiless GET); an explicit
+  // "Content-Length: 0" is an empty body.
+  if (head.content_length && (*head.content_length > 0 || head.headers.get("Content-Length"))) {
+    w.add("CONTENT_LENGTH", decimal(num, *head.content_length));
+  }
   w.add("SERVER_NAME", o.server_name.empty() ? hostOf(head.authority) : o.server_name);
   w.add("SERVER_PORT", decimal(num, o.server_port));
   if (head.version_major >= 2) {
@@ -213,25 +222,33 @@ proto::Expected<void, EnvironError> writeEnviron(const http::RequestHead& head, 
   if (o.remote_user) w.add("REMOTE_USER", *o.remote_user);
   if (o.document_root) w.add("DOCUMENT_ROOT", *o.document_root);
 
-  // HTTP_*: a repeated field goes where it first appears, its values combined in order.
+  // HTTP_*: a repeated field goes where it first appears, its values combined in order. Each
+  // field is classified once: passed on or not, and (for the passed ones) already emitted as part
+  // of an earlier field of the same CGI name.
   const std::vector<http::HeaderField>& fields = head.headers.fields();
+  constexpr size_t kSmall = 64;
+  bool small_state[kSmall];
+  std::vector<bool> big_state;
+  if (fields.size() > kSmall) big_state.resize(fields.size());
+  auto pending = [&](size_t i) -> bool { return fields.size() > kSmall ? big_state[i] : small_state[i]; };
+  auto setPending = [&](size_t i, bool v) {
+    if (fields.size() > kSmall) big_state[i] = v;
+    else small_state[i] = v;
+  };
+  for (size_t i = 0; i < fields.size(); ++i) setPending(i, passedAsHttpVar(fields[i].name, o));
   bool have_host = false;
   char name_buf[128];
   std::string long_name, combined;
   for (size_t i = 0; i < fields.size(); ++i) {
+    if (!pending(i)) continue;  // not passed, or combined into an earlier field
     const http::HeaderField& f = fields[i];
-    if (!passedAsHttpVar(f.name, o)) continue;
-    if (iequals(f.name, "Host")) have_host = true;
-    bool repeat = false;
-    for (size_t j = 0; j < i && !repeat; ++j) {
-      repeat = sameCgiName(fields[j].name, f.name) && passedAsHttpVar(fields[j].name, o);
-    }
-    if (repeat) continue;  // already combined into the first one
+    if (!have_host && iequals(f.name, "Host")) have_host = true;
     std::string_view value = f.value;
     bool combining = false;
     for (size_t j = i + 1; j < fields.size(); ++j) {
       const http::HeaderField& later = fields[j];
-      if (!sameCgiName(later.name, f.name) || !passedAsHttpVar(later.name, o)) continue;
+      if (!pending(j) || !sameCgiName(later.name, f.name)) continue;
+      setPending(j, false);
       if (!combining) combined.assign(f.value);
       combining = true;
       combined += iequals(later.name, "Cookie") ? "; " : ", ";

@@ -40,6 +40,8 @@ using Environ = std::vector<Var>;
 
 struct EnvironOptions {
   std::string_view mount_prefix;  // SCRIPT_NAME; a trailing '/' is ignored; "" = mounted at root
+  std::string_view path;          // "" = the head's path; else used instead (e.g. the path as received
+                                  // when the router stripped the route's prefix from the head's)
   std::string_view server_name;   // "" = host part of the authority
   uint16_t server_port = 80;
   std::string_view remote_addr;   // the real client after trusted-proxy resolution

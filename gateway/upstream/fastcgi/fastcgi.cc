@@ -119,15 +119,19 @@ size_t nameValueSize(std::string_view name, std::string_view value) {
 
 Result<void> appendNameValue(std::string& out, std::string_view name, std::string_view value) {
   if (name.size() > kMaxNameValueLen || value.size() > kMaxNameValueLen) return proto::unexpected(Error::TooLarge);
-  // Grown once and written in place (not three appends): this runs for every environ variable.
-  const size_t old = out.size();
-  out.resize(old + nameValueSize(name, value));
-  uint8_t* p = reinterpret_cast<uint8_t*>(out.data()) + old;
-  p += putLength(p, uint32_t(name.size()));
-  p += putLength(p, uint32_t(value.size()));
-  // (empty views may carry a null data(): memcpy must not see it, even for 0 bytes)
-  if (!name.empty()) std::memcpy(p, name.data(), name.size());
-  if (!value.empty()) std::memcpy(p + name.size(), value.data(), value.size());
+  // Grown once and written in place (not three appends, no zero-filling): this runs for every
+  // environ variable.
+  // (The size is returned as computed here: libstdc++ 12 passes the new capacity, not the size.)
+  const size_t old = out.size(), size = old + nameValueSize(name, value);
+  out.resize_and_overwrite(size, [&](char* data, size_t) {
+    uint8_t* p = reinterpret_cast<uint8_t*>(data) + old;
+    p += putLength(p, uint32_t(name.size()));
+    p += putLength(p, uint32_t(value.size()));
+    // (empty views may carry a null data(): memcpy must not see it, even for 0 bytes)
+    if (!name.empty()) std::memcpy(p, name.data(), name.size());
+    if (!value.empty()) std::memcpy(p + name.size(), value.data(), value.size());
+    return size;
+  });
   return {};
 }
 

@@ -19,18 +19,22 @@ size_t varsSize(std::span<const cgi::Var> vars) {
 }
 
 void appendVar(std::string& data, std::string_view key, std::string_view value) {
-  // Grown once and written in place (not four appends): this runs for every environ variable.
-  const size_t old = data.size();
-  data.resize(old + 4 + key.size() + value.size());
-  char* p = data.data() + old;
-  auto put16 = [&](size_t n) {
-    *p++ = char(n & 0xff);
-    *p++ = char((n >> 8) & 0xff);
-  };
-  put16(key.size());
-  p = std::copy(key.begin(), key.end(), p);
-  put16(value.size());
-  std::copy(value.begin(), value.end(), p);
+  // Grown once and written in place (not four appends, no zero-filling): this runs for every
+  // environ variable.
+  // (The size is returned as computed here: libstdc++ 12 passes the new capacity, not the size.)
+  const size_t old = data.size(), size = old + 4 + key.size() + value.size();
+  data.resize_and_overwrite(size, [&](char* out, size_t) {
+    char* p = out + old;
+    auto put16 = [&](size_t n) {
+      *p++ = char(n & 0xff);
+      *p++ = char((n >> 8) & 0xff);
+    };
+    put16(key.size());
+    p = std::copy(key.begin(), key.end(), p);
+    put16(value.size());
+    std::copy(value.begin(), value.end(), p);
+    return size;
+  });
 }
 
 proto::Expected<void, Error> encodeVarsPacket(evbuffer* out, std::string_view data, uint8_t modifier1,
