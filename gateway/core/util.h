@@ -12,7 +12,12 @@ namespace gw {
 using Clock = std::chrono::steady_clock;
 using Millis = std::chrono::milliseconds;
 
-bool iequals(std::string_view a, std::string_view b);
+// ASCII case-insensitive equality. The size test is inline: most comparisons of header names
+// (linear scans of a head) differ in length.
+bool iequalsSameSize(const char* a, const char* b, size_t n);
+inline bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && iequalsSameSize(a.data(), b.data(), a.size());
+}
 // ASCII lower-casing (header names, hosts).
 inline char lowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 std::string toLower(std::string_view s);

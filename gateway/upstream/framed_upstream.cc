@@ -45,6 +45,11 @@ struct FramedHost : UpstreamHost {
   // The worker closed a connection we kept after END_REQUEST (uWSGI ignores FCGI_KEEP_CONN):
   // keeping its connections would only race with its close, so they are closed after each request.
   bool closes_kept_connections = false;
+  // FCGI_GET_VALUES goes out on the first connection to the server, and again on the next one
+  // after a failure (the worker may have been restarted with other settings): not on every
+  // connection, which for a worker that closes them after each request (uWSGI) would be one more
+  // exchange per request.
+  bool values_asked = false;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -143,7 +148,10 @@ class FramedUpstreamImpl : public Upstream {
   // Called by a connection that became idle / closed.
   void connectionIdle(FramedConnection& c);
   void removeConnection(FramedConnection& c);
-  void reportFailure(FramedHost& h, const char* why) { reportHostFailure(h, cfg_, why); }
+  void reportFailure(FramedHost& h, const char* why) {
+    h.values_asked = false;
+    reportHostFailure(h, cfg_, why);
+  }
   bool hasCapacity(const FramedHost& h) const {
     return cfg_.max_requests_per_server == 0 || h.active_requests < cfg_.max_requests_per_server;
   }
@@ -749,7 +757,10 @@ void FramedConnection::connect() {
   // Any failure, even to create the socket, comes back from the loop (onEvent).
   io_ = connectSocketTransport(up_.dispatcher(), host_.address.sa(), host_.address.len, *this,
                                {.read_high = up_.bufferBytes(), .write_low = up_.bufferBytes() / 4});
-  if (up_.protocol() == FramedProtocol::FastCgi) fastcgi::encodeGetValues(output());  // sent once connected
+  if (up_.protocol() == FramedProtocol::FastCgi && !host_.values_asked) {
+    host_.values_asked = true;
+    fastcgi::encodeGetValues(output());  // sent once connected
+  }
 }
 
 bool FramedConnection::canMultiplex() const {

@@ -281,7 +281,7 @@ TEST_F(FramedIT, FastCgiConnectionsAreKeptAndReused) {
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(r.header("x-conn"), curl({gw_->url("/peer/ping")}).header("x-conn")) << "a new connection per request";
   }
-  // BEGIN_REQUEST carried FCGI_KEEP_CONN (flags=1), and GET_VALUES was asked once per connection.
+  // BEGIN_REQUEST carried FCGI_KEEP_CONN (flags=1).
   auto lines = peer_->lines();
   bool keep = false;
   for (const auto& l : lines) keep = keep || (l.rfind("BEGIN", 0) == 0 && l.find("flags=1") != std::string::npos);

@@ -74,7 +74,11 @@ class ResponseParser {
   proto::Expected<void, ParseError> complete();
 
   Limits limits_;
-  http::ResponseHeadPtr head_ = std::make_unique<http::ResponseHead>();
+  http::ResponseHeadPtr head_ = [] {
+    auto h = std::make_unique<http::ResponseHead>();
+    h->headers.reserve(12);  // a typical application's head: one allocation for the fields
+    return h;
+  }();
   std::string line_;      // a line split across chains, so far (bounded by max_header_bytes)
   size_t header_bytes_ = 0;
   size_t fields_ = 0;
