@@ -75,7 +75,7 @@ struct ResponseInput {
   std::string_view qop;  // "auth" or "auth-int"
   std::string_view method;
   std::string_view uri;
-  std::string_view body_hash;  // auth-int: hex H(entity-body)
+  std::string_view body_hash = {};  // auth-int: hex H(entity-body)
 };
 // The expected request-digest (RFC 7616 §3.4.1), lower-case hex.
 std::string computeResponse(const ResponseInput& in);
