@@ -339,6 +339,12 @@ int ServerConnection::onHeadersComplete() {
   // Request target: origin-form, absolute-form, or asterisk-form for OPTIONS.
   if (url_ == "*" && parser_.method == HTTP_OPTIONS) {
     h.path = "*";
+  } else if (url_.starts_with('/') && url_.find('#') == std::string::npos) {
+    // origin-form, the usual case: its characters were checked as http_parser read the request
+    // line, so splitting at the first '?' is all that http_parser_parse_url would do.
+    const size_t q = url_.find('?');
+    h.path.assign(url_, 0, q);
+    if (q != std::string::npos) h.query.assign(url_, q + 1);
   } else {
     http_parser_url u;
     http_parser_url_init(&u);
