@@ -1,9 +1,12 @@
 // Timers on a real event loop: queue order, disable, re-enable from a callback, destruction
-// from another timer's callback, and durations past the queue limit (own events).
+// from another timer's callback, and durations past the queue limit (own events). Loop callbacks:
+// once per pass however often activated, again when activated from their own callback, never
+// after destruction.
 #include <gtest/gtest.h>
 
 #include <event2/event.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -84,6 +87,47 @@ TEST(Timer, ManyDistinctDurationsUseOwnEvents) {
   EXPECT_TRUE(timers[38]->enabled());
   l.run();
   EXPECT_EQ(fired, 39);
+}
+
+struct Counter {
+  int runs = 0;
+  std::function<void()> then;
+  static void cb(evutil_socket_t, short, void* arg) {
+    auto* c = static_cast<Counter*>(arg);
+    ++c->runs;
+    if (c->then) c->then();
+  }
+};
+
+TEST(LoopCallback, RunsOncePerActivationPassAndAgainWhenReactivatedFromItself) {
+  Loop l;
+  Counter c;
+  LoopCallback cb(*l.d, &Counter::cb, &c);
+  cb.activate();
+  cb.activate();  // already pending: still one run
+  l.run();
+  EXPECT_EQ(c.runs, 1);
+  c.then = [&] {
+    if (c.runs < 3) cb.activate();
+  };
+  cb.activate();
+  l.run();
+  EXPECT_EQ(c.runs, 3);
+}
+
+TEST(LoopCallback, DestroyedWhilePendingNeverRunsAndUnusedOneCostsNothing) {
+  Loop l;
+  Counter c;
+  { LoopCallback never_used(*l.d, &Counter::cb, &c); }
+  auto cb = std::make_unique<LoopCallback>(*l.d, &Counter::cb, &c);
+  cb->activate();
+  cb.reset();
+  Counter other;
+  LoopCallback keeps_loop_busy(*l.d, &Counter::cb, &other);
+  keeps_loop_busy.activate();
+  l.run();
+  EXPECT_EQ(c.runs, 0);
+  EXPECT_EQ(other.runs, 1);
 }
 
 }  // namespace
