@@ -1,10 +1,12 @@
 // Fuzzes the environ builder and both encoders on a fuzzed request head. The input is split on
 // '\n' into: method, path, query, authority, mount prefix, then header lines "name:value".
-// Checks: no crash; no HTTP_PROXY; the uwsgi vars packet decodes back to exactly the environ (or
+// Checks: no crash; no HTTP_PROXY; every name once (repeated fields are combined); the uwsgi vars
+// packet decodes back to exactly the environ (or
 // is refused as too large, writing nothing); the FastCGI PARAMS stream decodes back to the same.
 #include <event2/buffer.h>
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -117,7 +119,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   auto env = cgi::buildEnviron(head, o);
   if (!env) return 0;
+  std::set<std::string_view> names;
   for (const auto& v : *env) {
+    if (!names.insert(v.name).second) __builtin_trap();
     if (v.name == "HTTP_PROXY") __builtin_trap();
     if (v.name == "PATH_INFO" && v.value.find('\0') != std::string::npos) __builtin_trap();
   }
