@@ -19,16 +19,17 @@ Dispatcher::~Dispatcher() {
 
 void Dispatcher::deferredDelete(DeletablePtr obj) {
   if (!obj) return;
+  // Activated once per round: the callback takes everything queued until it runs.
+  if (to_delete_.empty()) event_active(deferred_ev_, EV_TIMEOUT, 0);
   to_delete_.push_back(std::move(obj));
-  event_active(deferred_ev_, EV_TIMEOUT, 0);
 }
 
 void Dispatcher::clearDeferred() {
   // Destructors may queue more deletions: loop until quiet.
+  // Both vectors keep their capacity between rounds.
   while (!to_delete_.empty()) {
-    auto objs = std::move(to_delete_);
-    to_delete_.clear();
-    objs.clear();
+    deleting_.swap(to_delete_);
+    deleting_.clear();
   }
 }
 

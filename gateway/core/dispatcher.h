@@ -54,6 +54,7 @@ class Dispatcher {
   event_base* base_;
   event* deferred_ev_;
   std::vector<DeletablePtr> to_delete_;
+  std::vector<DeletablePtr> deleting_;  // the round being destroyed
   static constexpr size_t kMaxTimerQueues = 32;
   std::vector<std::unique_ptr<TimerQueue>> timer_queues_;
 };
