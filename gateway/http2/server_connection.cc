@@ -1089,8 +1089,10 @@ void ServerConnection::submitResponse(Stream& s, const http::ResponseHead& head,
   bool has_date = false;
   for (const auto& f : head.headers.fields()) {
     const size_t at = lowered.size();  // HTTP/2 field names are lower case
-    lowered.resize(at + f.name.size());
-    std::transform(f.name.begin(), f.name.end(), lowered.begin() + at, lowerAscii);
+    lowered.resize_and_overwrite(at + f.name.size(), [&](char* p, size_t n) {
+      std::transform(f.name.begin(), f.name.end(), p + at, lowerAscii);
+      return n;
+    });
     const std::string_view n = std::string_view(lowered).substr(at);
     if (n.empty() || n[0] == ':') continue;
     uint8_t flags = NGHTTP2_NV_FLAG_NONE;
