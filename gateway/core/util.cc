@@ -8,9 +8,8 @@
 
 namespace gw {
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
+bool iequalsSameSize(const char* a, const char* b, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
     // Same letter in either case differs only in bit 0x20; check that it is a letter.
     unsigned char x = static_cast<unsigned char>(a[i]), y = static_cast<unsigned char>(b[i]);
     if (x == y) continue;

@@ -12,7 +12,11 @@ namespace gw {
 using Clock = std::chrono::steady_clock;
 using Millis = std::chrono::milliseconds;
 
-bool iequals(std::string_view a, std::string_view b);
+bool iequalsSameSize(const char* a, const char* b, size_t n);
+// Inline: most comparisons (header name lookups) fail on the length, without a call.
+inline bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && iequalsSameSize(a.data(), b.data(), a.size());
+}
 // ASCII lower-casing (header names, hosts).
 inline char lowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 std::string toLower(std::string_view s);
