@@ -64,7 +64,9 @@ class ActiveStream : public http::RequestDecoder,
   std::vector<http::StreamFilterPtr> filters_;
   http::RequestHeadPtr request_;
   upstream::UpstreamRequestPtr upstream_request_;
-  evbuffer* pending_body_;  // body that arrived while request filters were paused
+  // Body that arrived while request filters were paused; created on first use (most requests
+  // have no body, or none before the upstream request starts).
+  evbuffer* pending_body_ = nullptr;
   std::optional<http::HeaderMap> request_trailers_;  // arrived while request filters were paused
   std::unique_ptr<BodySpool> spool_;  // body of unknown length for an upstream that needs the length
   bool upstream_write_high_ = false;  // the upstream's request buffer is above its high watermark

@@ -55,7 +55,6 @@ class Http1UpstreamRequest : public UpstreamRequest, private http1::ResponsePars
   Http1UpstreamRequest(Http1Upstream& upstream, UpstreamCallbacks& callbacks)
       : upstream_(upstream),
         callbacks_(callbacks),
-        pending_(evbuffer_new()),
         timer_(upstream.dispatcher(), [this] { onTimer(); }),
         resume_later_(upstream.dispatcher(),
                       [](evutil_socket_t, short, void* arg) { static_cast<Http1UpstreamRequest*>(arg)->processInput(); },
@@ -67,7 +66,7 @@ class Http1UpstreamRequest : public UpstreamRequest, private http1::ResponsePars
   ~Http1UpstreamRequest() override {
     cancelled_ = true;
     releaseConnection(false);
-    evbuffer_free(pending_);
+    if (pending_) evbuffer_free(pending_);
   }
 
   void sendHeaders(const http::RequestHead& head, bool end_stream) override {
@@ -106,7 +105,7 @@ class Http1UpstreamRequest : public UpstreamRequest, private http1::ResponsePars
     }
     h += "\r\n";
     request_complete_ = end_stream;
-    if (end_stream && chunked_) evbuffer_add(pending_, "0\r\n\r\n", 5);
+    if (end_stream && chunked_) evbuffer_add(pending(), "0\r\n\r\n", 5);
     startAttempt();
   }
 
@@ -115,7 +114,7 @@ class Http1UpstreamRequest : public UpstreamRequest, private http1::ResponsePars
       evbuffer_drain(data, evbuffer_get_length(data));
       return;
     }
-    evbuffer* out = io_ && connected_ ? io_->output() : pending_;
+    evbuffer* out = io_ && connected_ ? io_->output() : pending();
     size_t len = evbuffer_get_length(data);
     if (chunked_) {
       if (len > 0) {
@@ -149,7 +148,7 @@ class Http1UpstreamRequest : public UpstreamRequest, private http1::ResponsePars
     std::string t = "0\r\n";
     for (const auto& f : trailers.fields()) t.append(f.name).append(": ").append(f.value).append("\r\n");
     t += "\r\n";
-    evbuffer* out = io_ && connected_ ? io_->output() : pending_;
+    evbuffer* out = io_ && connected_ ? io_->output() : pending();
     evbuffer_add(out, t.data(), t.size());
     if (out != pending_) scheduleFlush();
     request_complete_ = true;
@@ -209,7 +208,7 @@ class Http1UpstreamRequest : public UpstreamRequest, private http1::ResponsePars
     phase_ = Phase::Waiting;
     evbuffer* out = io_->output();
     evbuffer_add(out, request_head_.data(), request_head_.size());
-    if (evbuffer_get_length(pending_) > 0) evbuffer_add_buffer(out, pending_);
+    if (pending_ && evbuffer_get_length(pending_) > 0) evbuffer_add_buffer(out, pending_);
     scheduleFlush();
     timer_.enable(upstream_.config().response_timeout);
     if (read_disabled_) io_->enableRead(false);
@@ -392,7 +391,10 @@ class Http1UpstreamRequest : public UpstreamRequest, private http1::ResponsePars
   Http1Upstream& upstream_;
   UpstreamCallbacks& callbacks_;
   Http1Upstream::HostSet tried_;
-  evbuffer* pending_;  // request bytes waiting for a connection
+  // Request bytes waiting for a connection; created on first use (a pooled connection is
+  // ready at once).
+  evbuffer* pending_ = nullptr;
+  evbuffer* pending() { return pending_ ? pending_ : (pending_ = evbuffer_new()); }
   Timer timer_;
   LoopCallback resume_later_;  // processInput() from the loop, after readDisable(false)
   LoopCallback flush_later_;   // flushNow() from the loop
