@@ -122,11 +122,9 @@ void Timer::disable() {
 
 bool Timer::enabled() const { return queue_ || (own_event_ && evtimer_pending(&ev_, nullptr)); }
 
-LoopCallback::LoopCallback(Dispatcher& d, event_callback_fn cb, void* arg) {
-  event_assign(&ev_, d.base(), -1, 0, cb, arg);
+LoopCallback::~LoopCallback() {
+  if (assigned_) event_del(&ev_);
 }
-
-LoopCallback::~LoopCallback() { event_del(&ev_); }
 
 void Timer::onFire(evutil_socket_t, short, void* arg) { static_cast<Timer*>(arg)->cb_(); }
 

@@ -90,15 +90,26 @@ class Timer {
 // "Run this soon, from the loop": activate() schedules `cb(-1, EV_TIMEOUT, arg)` once for the current loop pass
 // (activating twice before it runs still runs it once). Used to leave a callback stack before
 // acting (pipelining, flushing output, resuming after backpressure). Destruction cancels it.
+// The event is assigned on the first activate(): several per request are never used.
 class LoopCallback {
  public:
-  LoopCallback(Dispatcher& d, event_callback_fn cb, void* arg);
+  LoopCallback(Dispatcher& d, event_callback_fn cb, void* arg) : base_(d.base()), cb_(cb), arg_(arg) {}
   ~LoopCallback();
   LoopCallback(const LoopCallback&) = delete;
   LoopCallback& operator=(const LoopCallback&) = delete;
-  void activate() { event_active(&ev_, EV_TIMEOUT, 0); }
+  void activate() {
+    if (!assigned_) {
+      event_assign(&ev_, base_, -1, 0, cb_, arg_);
+      assigned_ = true;
+    }
+    event_active(&ev_, EV_TIMEOUT, 0);
+  }
 
  private:
+  event_base* base_;
+  event_callback_fn cb_;
+  void* arg_;
+  bool assigned_ = false;
   event ev_;
 };
 
