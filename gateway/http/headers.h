@@ -68,6 +68,8 @@ class HeaderMap {
 // RFC 9110 token characters (field names, methods).
 bool isTokenChar(unsigned char c);
 bool isValidFieldName(std::string_view name);
+// Length of the leading run of token characters.
+size_t tokenLength(std::string_view s);
 // Field values: no CR, LF, NUL or other CTLs except HTAB (header-injection refusal).
 bool isValidFieldValue(std::string_view value);
 
