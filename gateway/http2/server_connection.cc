@@ -1073,12 +1073,7 @@ void ServerConnection::submitResponse(Stream& s, const http::ResponseHead& head,
   const int status = head.status;
   s.no_body = end_stream || s.head_request || status == 204 || status == 304;
   thread_local std::vector<nghttp2_nv> nva;
-  thread_local std::string lowered;  // lower-cased names (nghttp2 copies nva at submit)
   nva.clear();
-  lowered.clear();
-  size_t name_bytes = 0;
-  for (const auto& f : head.headers.fields()) name_bytes += f.name.size();
-  lowered.reserve(name_bytes);  // never grows below: the views into it stay valid
   const int st = status >= 100 && status <= 999 ? status : 500;
   const char status_buf[3] = {static_cast<char>('0' + st / 100), static_cast<char>('0' + st / 10 % 10),
                               static_cast<char>('0' + st % 10)};
@@ -1088,24 +1083,20 @@ void ServerConnection::submitResponse(Stream& s, const http::ResponseHead& head,
   add(":status", std::string_view(status_buf, 3));
   bool has_date = false;
   for (const auto& f : head.headers.fields()) {
-    const size_t at = lowered.size();  // HTTP/2 field names are lower case
-    lowered.resize_and_overwrite(at + f.name.size(), [&](char* p, size_t n) {
-      std::transform(f.name.begin(), f.name.end(), p + at, lowerAscii);
-      return n;
-    });
-    const std::string_view n = std::string_view(lowered).substr(at);
+    // HTTP/2 field names are lower case: nghttp2 lower-cases them as it copies the fields.
+    const std::string_view n = f.name;
     if (n.empty() || n[0] == ':') continue;
     uint8_t flags = NGHTTP2_NV_FLAG_NONE;
     switch (n.size()) {  // connection-specific fields, our own content-length and date
-      case 2: if (n == "te") continue; break;
-      case 4: has_date = has_date || n == "date"; break;
-      case 7: if (n == "upgrade") continue; break;
-      case 10: if (n == "connection" || n == "keep-alive") continue; break;
+      case 2: if (iequals(n, "te")) continue; break;
+      case 4: has_date = has_date || iequals(n, "date"); break;
+      case 7: if (iequals(n, "upgrade")) continue; break;
+      case 10: if (iequals(n, "connection") || iequals(n, "keep-alive")) continue; break;
       // A value unique to each response (the request id) would only churn the HPACK dynamic table.
-      case 12: if (n == "x-request-id") flags = NGHTTP2_NV_FLAG_NO_INDEX; break;
-      case 14: if (n == "content-length") continue; break;
-      case 16: if (n == "proxy-connection") continue; break;
-      case 17: if (n == "transfer-encoding") continue; break;
+      case 12: if (iequals(n, "x-request-id")) flags = NGHTTP2_NV_FLAG_NO_INDEX; break;
+      case 14: if (iequals(n, "content-length")) continue; break;
+      case 16: if (iequals(n, "proxy-connection")) continue; break;
+      case 17: if (iequals(n, "transfer-encoding")) continue; break;
       default: break;
     }
     add(n, f.value, flags);
