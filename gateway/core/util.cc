@@ -3,12 +3,36 @@
 #include <sys/random.h>
 
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <random>
 
 namespace gw {
 
+namespace {
+// ASCII lower-casing of eight bytes at once (SWAR): 0x20 added to each byte in 'A'..'Z'.
+inline uint64_t lower8(uint64_t x) {
+  constexpr uint64_t k01 = 0x0101010101010101ULL, k80 = 0x8080808080808080ULL;
+  const uint64_t low7 = x & ~k80;  // no carry between bytes below
+  const uint64_t ge_a = low7 + (0x80 - 'A') * k01;
+  const uint64_t gt_z = low7 + (0x7f - 'Z') * k01;
+  return x | ((ge_a & ~gt_z & ~x & k80) >> 2);
+}
+}  // namespace
+
 bool iequalsSameSize(const char* a, const char* b, size_t n) {
+  // Most calls (a name against one of a list) differ in the first byte beyond case.
+  if (n > 0 && ((a[0] ^ b[0]) & ~0x20) != 0) return false;
+  if (n >= 8) {  // words; the last one may overlap the one before
+    for (size_t i = 0;; i += 8) {
+      if (i + 8 > n) i = n - 8;
+      uint64_t x, y;
+      std::memcpy(&x, a + i, 8);
+      std::memcpy(&y, b + i, 8);
+      if (x != y && lower8(x) != lower8(y)) return false;
+      if (i + 8 == n) return true;
+    }
+  }
   for (size_t i = 0; i < n; ++i) {
     // Same letter in either case differs only in bit 0x20; check that it is a letter.
     unsigned char x = static_cast<unsigned char>(a[i]), y = static_cast<unsigned char>(b[i]);
