@@ -424,11 +424,15 @@ class Http1UpstreamRequest : public UpstreamRequest, private http1::ResponsePars
 
 }  // namespace
 
-PooledConnection::PooledConnection(Http1Upstream& upstream, Http1Host& host, TransportPtr io)
-    : upstream_(upstream), host_(host), io_(std::move(io)), idle_timer_(upstream.dispatcher(), [this] { drop(); }) {
+PooledConnection::PooledConnection(Http1Upstream& upstream)
+    : upstream_(upstream), idle_timer_(upstream.dispatcher(), [this] { drop(); }) {}
+
+void PooledConnection::park(Http1Host& host, TransportPtr io) {
+  host_ = &host;
+  io_ = std::move(io);
   io_->setCallbacks(this);
   io_->enableRead(true);
-  idle_timer_.enable(upstream.config().idle_timeout);
+  idle_timer_.enable(upstream_.config().idle_timeout);
 }
 
 PooledConnection::~PooledConnection() {
@@ -475,7 +479,9 @@ TransportPtr Http1Upstream::takeIdle(Http1Host& host) {
   if (host.idle.empty()) return nullptr;
   std::unique_ptr<PooledConnection> conn = std::move(host.idle.back());
   host.idle.pop_back();
-  return conn->release();
+  TransportPtr io = conn->release();
+  spare_.push_back(std::move(conn));
+  return io;
 }
 
 void Http1Upstream::parkIdle(Http1Host& host, TransportPtr io) {
@@ -483,7 +489,15 @@ void Http1Upstream::parkIdle(Http1Host& host, TransportPtr io) {
     closeTransport(dispatcher_, std::move(io));
     return;
   }
-  host.idle.push_back(std::make_unique<PooledConnection>(*this, host, std::move(io)));
+  std::unique_ptr<PooledConnection> conn;
+  if (spare_.empty()) {
+    conn = std::make_unique<PooledConnection>(*this);
+  } else {
+    conn = std::move(spare_.back());
+    spare_.pop_back();
+  }
+  conn->park(host, std::move(io));
+  host.idle.push_back(std::move(conn));
 }
 
 void Http1Upstream::removeIdle(PooledConnection* conn) {
