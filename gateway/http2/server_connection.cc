@@ -1092,8 +1092,15 @@ void ServerConnection::submitResponse(Stream& s, const http::ResponseHead& head,
       case 4: has_date = has_date || iequals(n, "date"); break;
       case 7: if (iequals(n, "upgrade")) continue; break;
       case 10: if (iequals(n, "connection") || iequals(n, "keep-alive")) continue; break;
-      // A value unique to each response (the request id) would only churn the HPACK dynamic table.
-      case 12: if (iequals(n, "x-request-id")) flags = NGHTTP2_NV_FLAG_NO_INDEX; break;
+      // A value unique to each response (the request id) would only churn the HPACK dynamic
+      // table. The first one is indexed, once per connection, for its name: the later ones refer
+      // to the name by index instead of a Huffman-coded literal.
+      case 12:
+        if (iequals(n, "x-request-id")) {
+          if (request_id_indexed_) flags = NGHTTP2_NV_FLAG_NO_INDEX;
+          request_id_indexed_ = true;
+        }
+        break;
       case 14: if (iequals(n, "content-length")) continue; break;
       case 16: if (iequals(n, "proxy-connection")) continue; break;
       case 17: if (iequals(n, "transfer-encoding")) continue; break;

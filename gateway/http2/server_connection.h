@@ -152,6 +152,7 @@ class ServerConnection : public http::DownstreamConnection, private Transport::C
   bool conn_paused_ = false;  // resp_buffered_ went over the connection budget
   bool read_paused_ = false;  // input not processed while the socket output is above kOutputHigh
   bool local_error_logged_ = false;
+  bool request_id_indexed_ = false;  // an x-request-id field went into the HPACK dynamic table
   std::vector<int32_t> to_resume_;
   Timer timer_;          // idle (no stream) or stall check (streams open)
   Timer drain_timer_;    // between the two GOAWAY frames
