@@ -123,7 +123,13 @@ void Timer::disable() {
 bool Timer::enabled() const { return queue_ || (own_event_ && evtimer_pending(&ev_, nullptr)); }
 
 LoopCallback::~LoopCallback() {
-  if (assigned_) event_del(&ev_);
+  if (active_) event_del(&ev_);
+}
+
+void LoopCallback::onFire(evutil_socket_t fd, short what, void* arg) {
+  auto* self = static_cast<LoopCallback*>(arg);
+  self->active_ = false;
+  self->cb_(fd, what, self->arg_);  // may destroy *self
 }
 
 void Timer::onFire(evutil_socket_t, short, void* arg) { static_cast<Timer*>(arg)->cb_(); }

@@ -90,7 +90,8 @@ class Timer {
 // "Run this soon, from the loop": activate() schedules `cb(-1, EV_TIMEOUT, arg)` once for the current loop pass
 // (activating twice before it runs still runs it once). Used to leave a callback stack before
 // acting (pipelining, flushing output, resuming after backpressure). Destruction cancels it.
-// The event is assigned on the first activate(): several per request are never used.
+// The event is assigned on the first activate() (several per request are never used), and
+// libevent is called only to activate it or to cancel it while active.
 class LoopCallback {
  public:
   LoopCallback(Dispatcher& d, event_callback_fn cb, void* arg) : base_(d.base()), cb_(cb), arg_(arg) {}
@@ -98,18 +99,22 @@ class LoopCallback {
   LoopCallback(const LoopCallback&) = delete;
   LoopCallback& operator=(const LoopCallback&) = delete;
   void activate() {
+    if (active_) return;
     if (!assigned_) {
-      event_assign(&ev_, base_, -1, 0, cb_, arg_);
+      event_assign(&ev_, base_, -1, 0, &LoopCallback::onFire, this);
       assigned_ = true;
     }
+    active_ = true;
     event_active(&ev_, EV_TIMEOUT, 0);
   }
 
  private:
+  static void onFire(evutil_socket_t fd, short what, void* arg);
   event_base* base_;
   event_callback_fn cb_;
   void* arg_;
   bool assigned_ = false;
+  bool active_ = false;
   event ev_;
 };
 
