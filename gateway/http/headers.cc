@@ -86,8 +86,8 @@ char* HeaderMap::allocate(size_t n) {
 
 void HeaderMap::add(std::string_view name, std::string_view value) {
   char* p = allocate(name.size() + value.size());
-  if (!name.empty()) std::memcpy(p, name.data(), name.size());
-  if (!value.empty()) std::memcpy(p + name.size(), value.data(), value.size());
+  copyBytes(p, name.data(), name.size());
+  copyBytes(p + name.size(), value.data(), value.size());
   fields_.push_back({{p, name.size()}, {p + name.size(), value.size()}});
 }
 
