@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <utility>
 
@@ -72,38 +73,73 @@ class Http1UpstreamRequest : public UpstreamRequest, private http1::ResponsePars
   void sendHeaders(const http::RequestHead& head, bool end_stream) override {
     is_head_ = head.method == "HEAD";
     idempotent_ = http::isIdempotentMethod(head.method);
-    std::string& h = request_head_;
-    h.reserve(512);
-    h += head.method;
-    h += ' ';
-    h += head.target();
-    h += " HTTP/1.1\r\n";
+    // The client's framing fields are replaced by ours.
+    auto framing = [](std::string_view n) { return iequals(n, "content-length") || iequals(n, "transfer-encoding"); };
+    // Sized first, then written with short copies: a dozen fields of four pieces each.
+    size_t size = head.method.size() + 1 + head.path.size() + (head.query.empty() ? 0 : 1 + head.query.size()) + 11;
     bool has_host = false;
     for (const auto& f : head.headers.fields()) {
-      if (iequals(f.name, "content-length") || iequals(f.name, "transfer-encoding")) continue;
+      if (framing(f.name)) continue;
       has_host = has_host || iequals(f.name, "host");
-      h += f.name;
-      h += ": ";
-      h += f.value;
-      h += "\r\n";
+      size += f.name.size() + 2 + f.value.size() + 2;
     }
+    std::string default_host;
     if (!has_host) {
-      h += "Host: ";
-      h += upstream_.config().servers.empty() ? "localhost" : upstream_.config().servers[0].str();
-      h += "\r\n";
+      default_host = upstream_.config().servers.empty() ? "localhost" : upstream_.config().servers[0].str();
+      size += 6 + default_host.size() + 2;
     }
+    char length_buf[24];
+    std::string_view length;  // Content-Length value, if one is sent
     if (head.content_length) {
       if (*head.content_length > 0 || !(head.method == "GET" || head.method == "HEAD" || head.method == "DELETE" ||
                                          head.method == "OPTIONS")) {
-        h += "Content-Length: " + std::to_string(*head.content_length) + "\r\n";
+        length = std::string_view(length_buf,
+                                  std::to_chars(length_buf, length_buf + sizeof(length_buf), *head.content_length).ptr -
+                                      length_buf);
+        size += 16 + length.size() + 2;
       }
       has_body_ = *head.content_length > 0;
     } else {
       chunked_ = true;
       has_body_ = true;
-      h += "Transfer-Encoding: chunked\r\n";
+      size += 28;
     }
-    h += "\r\n";
+    size += 2;
+    request_head_.resize_and_overwrite(size, [&](char* const start, size_t) {
+      char* p = start;
+      auto put = [&p](std::string_view piece) {
+        copyBytes(p, piece.data(), piece.size());
+        p += piece.size();
+      };
+      put(head.method);
+      put(" ");
+      put(head.path);
+      if (!head.query.empty()) {
+        put("?");
+        put(head.query);
+      }
+      put(" HTTP/1.1\r\n");
+      for (const auto& f : head.headers.fields()) {
+        if (framing(f.name)) continue;
+        put(f.name);
+        put(": ");
+        put(f.value);
+        put("\r\n");
+      }
+      if (!has_host) {
+        put("Host: ");
+        put(default_host);
+        put("\r\n");
+      }
+      if (!length.empty()) {
+        put("Content-Length: ");
+        put(length);
+        put("\r\n");
+      }
+      if (chunked_) put("Transfer-Encoding: chunked\r\n");
+      put("\r\n");
+      return static_cast<size_t>(p - start);
+    });
     request_complete_ = end_stream;
     if (end_stream && chunked_) evbuffer_add(pending(), "0\r\n\r\n", 5);
     startAttempt();
