@@ -44,6 +44,20 @@ bool iequalsSameSize(const char* a, const char* b, size_t n) {
   return true;
 }
 
+void toLowerInPlace(char* p, size_t n) {
+  if (n >= 8) {  // words; the last one may overlap the one before (lower-casing is idempotent)
+    for (size_t i = 0;; i += 8) {
+      if (i + 8 > n) i = n - 8;
+      uint64_t x;
+      std::memcpy(&x, p + i, 8);
+      x = lower8(x);
+      std::memcpy(p + i, &x, 8);
+      if (i + 8 == n) return;
+    }
+  }
+  for (size_t i = 0; i < n; ++i) p[i] = lowerAscii(p[i]);
+}
+
 std::string toLower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = lowerAscii(c);

@@ -40,6 +40,7 @@ inline void copyBytes(char* d, const char* s, size_t n) {
 // ASCII lower-casing (header names, hosts).
 inline char lowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 std::string toLower(std::string_view s);
+void toLowerInPlace(char* p, size_t n);
 std::string_view trim(std::string_view s);  // strips SP and HTAB (OWS)
 // Lower-case hex of `n` bytes.
 std::string hexEncode(const void* data, size_t n);

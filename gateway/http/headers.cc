@@ -105,6 +105,13 @@ size_t HeaderMap::remove(std::string_view name) {
   return removeIf([&](std::string_view n) { return iequals(n, name); });
 }
 
+void HeaderMap::lowerCaseNames() {
+  for (const auto& f : fields_) {
+    // The map's own bytes (add() copies every field into its blocks).
+    toLowerInPlace(const_cast<char*>(f.name.data()), f.name.size());
+  }
+}
+
 std::optional<std::string_view> HeaderMap::get(std::string_view name) const {
   for (const auto& f : fields_) {
     if (iequals(f.name, name)) return f.value;

@@ -51,6 +51,8 @@ class HeaderMap {
   std::string getCombined(std::string_view name) const;
 
   const std::vector<HeaderField>& fields() const { return fields_; }
+  // Lower-cases every field name in place (HTTP/2 output).
+  void lowerCaseNames();
   size_t size() const { return fields_.size(); }
   bool empty() const { return fields_.empty(); }
   void clear();

@@ -124,7 +124,7 @@ class ServerConnection::Stream : public http::ResponseEncoder, public Deletable 
     nghttp2_submit_headers(conn.session_, NGHTTP2_FLAG_NONE, id, nullptr, &nv, 1, nullptr);
     conn.scheduleFlush();
   }
-  void encodeHeaders(const http::ResponseHead& h, bool end_stream) override {
+  void encodeHeaders(http::ResponseHead& h, bool end_stream) override {
     if (conn.closed_ || rst || resp_started) return;
     conn.submitResponse(*this, h, end_stream);
     if (end_stream) conn.releaseDecoder(*this);
@@ -230,6 +230,7 @@ class ServerConnection::Stream : public http::ResponseEncoder, public Deletable 
   uint64_t sent_at_check = 0;
   bool waiting_at_check = false;
   bool head_request = false;
+  http::HeaderMap resp_headers;  // the response head's fields, which nghttp2 refers to
   std::optional<http::HeaderMap> resp_trailers;
   evbuffer* resp_body;
   // client_header from the start of a header block to its end, then client_body (idle) while
@@ -1068,7 +1069,7 @@ void ServerConnection::localError(Stream& s, int status, const char* code, const
 // ---------------------------------------------------------------------------------------------
 // Response side
 
-void ServerConnection::submitResponse(Stream& s, const http::ResponseHead& head, bool end_stream) {
+void ServerConnection::submitResponse(Stream& s, http::ResponseHead& head, bool end_stream) {
   s.resp_started = true;
   const int status = head.status;
   s.no_body = end_stream || s.head_request || status == 204 || status == 304;
@@ -1081,29 +1082,32 @@ void ServerConnection::submitResponse(Stream& s, const http::ResponseHead& head,
     nva.push_back({(uint8_t*)n.data(), (uint8_t*)v.data(), n.size(), v.size(), flags});
   };
   add(":status", std::string_view(status_buf, 3));
+  // The fields are taken, lower-cased in place (HTTP/2 field names are lower case): nghttp2
+  // refers to them until the stream goes instead of copying them.
+  s.resp_headers = std::move(head.headers);
+  s.resp_headers.lowerCaseNames();
   bool has_date = false;
-  for (const auto& f : head.headers.fields()) {
-    // HTTP/2 field names are lower case: nghttp2 lower-cases them as it copies the fields.
+  for (const auto& f : s.resp_headers.fields()) {
     const std::string_view n = f.name;
     if (n.empty() || n[0] == ':') continue;
-    uint8_t flags = NGHTTP2_NV_FLAG_NONE;
+    uint8_t flags = NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE;
     switch (n.size()) {  // connection-specific fields, our own content-length and date
-      case 2: if (iequals(n, "te")) continue; break;
-      case 4: has_date = has_date || iequals(n, "date"); break;
-      case 7: if (iequals(n, "upgrade")) continue; break;
-      case 10: if (iequals(n, "connection") || iequals(n, "keep-alive")) continue; break;
+      case 2: if (n == "te") continue; break;
+      case 4: has_date = has_date || n == "date"; break;
+      case 7: if (n == "upgrade") continue; break;
+      case 10: if (n == "connection" || n == "keep-alive") continue; break;
       // A value unique to each response (the request id) would only churn the HPACK dynamic
       // table. The first one is indexed, once per connection, for its name: the later ones refer
       // to the name by index instead of a Huffman-coded literal.
       case 12:
-        if (iequals(n, "x-request-id")) {
-          if (request_id_indexed_) flags = NGHTTP2_NV_FLAG_NO_INDEX;
+        if (n == "x-request-id") {
+          if (request_id_indexed_) flags |= NGHTTP2_NV_FLAG_NO_INDEX;
           request_id_indexed_ = true;
         }
         break;
-      case 14: if (iequals(n, "content-length")) continue; break;
-      case 16: if (iequals(n, "proxy-connection")) continue; break;
-      case 17: if (iequals(n, "transfer-encoding")) continue; break;
+      case 14: if (n == "content-length") continue; break;
+      case 16: if (n == "proxy-connection") continue; break;
+      case 17: if (n == "transfer-encoding") continue; break;
       default: break;
     }
     add(n, f.value, flags);
@@ -1113,7 +1117,7 @@ void ServerConnection::submitResponse(Stream& s, const http::ResponseHead& head,
     length = std::to_string(*head.content_length);
     add("content-length", length);
   }
-  if (!has_date) add("date", httpDate());  // nghttp2 copies the fields at submit
+  if (!has_date) add("date", httpDate());  // copied at submit (the cache changes every second)
   int rv;
   if (s.no_body) {
     rv = nghttp2_submit_response(session_, s.id, nva.data(), nva.size(), nullptr);

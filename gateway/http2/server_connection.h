@@ -86,7 +86,7 @@ class ServerConnection : public http::DownstreamConnection, private Transport::C
   // Used by streams.
   void scheduleFlush();
   void scheduleResume(Stream& s);
-  void submitResponse(Stream& s, const http::ResponseHead& head, bool end_stream);
+  void submitResponse(Stream& s, http::ResponseHead& head, bool end_stream);
   void resetStreamWith(Stream& s, uint32_t error_code);
   void releaseDecoder(Stream& s);  // the response is complete (or cut): the stream object goes
   // Response bytes queued in a stream's buffer (+) or moved to the socket (-): the connection's

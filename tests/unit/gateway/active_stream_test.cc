@@ -15,7 +15,7 @@ std::string drain(evbuffer* b) {
 
 struct FakeEncoder : http::ResponseEncoder {
   void encode100Continue() override { ++continues; }
-  void encodeHeaders(const http::ResponseHead& h, bool end) override {
+  void encodeHeaders(http::ResponseHead& h, bool end) override {
     head = h;
     ended = end;
   }
