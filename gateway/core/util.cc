@@ -2,6 +2,7 @@
 
 #include <sys/random.h>
 
+#include <array>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -113,15 +114,21 @@ std::string randomRequestId() {
     std::seed_seq seq{seed[0], seed[1]};
     return std::mt19937_64(seq);
   }();
-  static const char kHex[] = "0123456789abcdef";
-  std::string out(32, '0');
-  for (int half = 0; half < 2; ++half) {
-    uint64_t v = rng();
-    for (int i = 0; i < 16; ++i) {
-      out[half * 16 + i] = kHex[v & 15];
-      v >>= 4;
+  // Two digits per byte, low nibble first.
+  static constexpr auto kHexPairs = [] {
+    std::array<std::array<char, 2>, 256> t{};
+    constexpr char kHex[] = "0123456789abcdef";
+    for (int b = 0; b < 256; ++b) t[b] = {kHex[b & 15], kHex[b >> 4]};
+    return t;
+  }();
+  std::string out;
+  out.resize_and_overwrite(32, [](char* p, size_t n) {
+    for (int half = 0; half < 2; ++half) {
+      uint64_t v = rng();
+      for (int i = 0; i < 8; ++i, v >>= 8) std::memcpy(p + half * 16 + i * 2, kHexPairs[v & 0xff].data(), 2);
     }
-  }
+    return n;
+  });
   return out;
 }
 
