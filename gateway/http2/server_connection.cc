@@ -3,7 +3,9 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -30,8 +32,17 @@ std::string_view view(nghttp2_rcbuf* b) {
 
 bool validAuthority(std::string_view host) {
   if (host.empty() || host.size() > 255) return false;
+  // ASCII letters and digits (isalnum in the C locale, without a call per character) and -.:[]_
+  static constexpr auto kAllowed = [] {
+    std::array<bool, 256> t{};
+    for (int c = 0; c < 256; ++c) {
+      t[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+             std::string_view("-.:[]_").find(static_cast<char>(c)) != std::string_view::npos;
+    }
+    return t;
+  }();
   for (unsigned char c : host) {
-    if (!(isalnum(c) || c == '-' || c == '.' || c == ':' || c == '[' || c == ']' || c == '_')) return false;
+    if (!kAllowed[c]) return false;
   }
   return true;
 }
@@ -1078,10 +1089,11 @@ void ServerConnection::submitResponse(Stream& s, http::ResponseHead& head, bool 
   const int st = status >= 100 && status <= 999 ? status : 500;
   const char status_buf[3] = {static_cast<char>('0' + st / 100), static_cast<char>('0' + st / 10 % 10),
                               static_cast<char>('0' + st % 10)};
-  auto add = [&](std::string_view n, std::string_view v, uint8_t flags = NGHTTP2_NV_FLAG_NONE) {
+  auto add = [&](std::string_view n, std::string_view v, uint8_t flags) {
     nva.push_back({(uint8_t*)n.data(), (uint8_t*)v.data(), n.size(), v.size(), flags});
   };
-  add(":status", std::string_view(status_buf, 3));
+  // Our own names are lower-case literals, never copied; their values are.
+  add(":status", std::string_view(status_buf, 3), NGHTTP2_NV_FLAG_NO_COPY_NAME);
   // The fields are taken, lower-cased in place (HTTP/2 field names are lower case): nghttp2
   // refers to them until the stream goes instead of copying them.
   s.resp_headers = std::move(head.headers);
@@ -1112,12 +1124,13 @@ void ServerConnection::submitResponse(Stream& s, http::ResponseHead& head, bool 
     }
     add(n, f.value, flags);
   }
-  std::string length;
+  char length_buf[24];
   if (head.content_length && status != 204 && status >= 200) {
-    length = std::to_string(*head.content_length);
-    add("content-length", length);
+    const char* end = std::to_chars(length_buf, length_buf + sizeof(length_buf), *head.content_length).ptr;
+    add("content-length", std::string_view(length_buf, static_cast<size_t>(end - length_buf)),
+        NGHTTP2_NV_FLAG_NO_COPY_NAME);
   }
-  if (!has_date) add("date", httpDate());  // copied at submit (the cache changes every second)
+  if (!has_date) add("date", httpDate(), NGHTTP2_NV_FLAG_NO_COPY_NAME);  // the cache changes every second
   int rv;
   if (s.no_body) {
     rv = nghttp2_submit_response(session_, s.id, nva.data(), nva.size(), nullptr);
