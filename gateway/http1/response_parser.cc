@@ -60,7 +60,7 @@ ResponseParser::~ResponseParser() { evbuffer_free(body_); }
 void ResponseParser::reset(Options options) {
   options_ = options;
   state_ = State::Head;
-  evbuffer_drain(body_, evbuffer_get_length(body_));
+  if (const size_t left = evbuffer_get_length(body_); left > 0) evbuffer_drain(body_, left);
   partial_.clear();
   section_ = {};
   drain_ = 0;
