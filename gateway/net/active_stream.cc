@@ -19,23 +19,26 @@ http::FilterFactoryList buildFilterChain(const config::ConfigConstSharedPtr& cfg
   rid->header = cfg->request_id_header;
   auto routes = std::make_shared<const filters::RouteTable>(cfg);
   http::FilterFactoryList list;
-  list.push_back([fwd] { return std::make_unique<filters::ForwardedFilter>(fwd); });
+  list.push_back([fwd](http::FilterArena& a) { return a.make<filters::ForwardedFilter>(fwd); });
   if (auto cc = filters::ClientCertConfig::fromConfig(*cfg)) {  // mTLS subject header: strip, then set
-    list.push_back([cc] { return std::make_unique<filters::ClientCertFilter>(cc); });
+    list.push_back([cc](http::FilterArena& a) { return a.make<filters::ClientCertFilter>(cc); });
   }
-  list.push_back([rid] { return std::make_unique<filters::RequestIdFilter>(rid); });
-  list.push_back([routes] { return std::make_unique<filters::RouterFilter>(routes); });
+  list.push_back([rid](http::FilterArena& a) { return a.make<filters::RequestIdFilter>(rid); });
+  list.push_back([routes](http::FilterArena& a) { return a.make<filters::RouterFilter>(routes); });
   auto digest = std::make_shared<auth::DigestRuntime>(cfg);  // after the router: needs streamInfo().route
-  list.push_back([digest] { return std::make_unique<auth::DigestAuthFilter>(digest); });
-  if (log && log->enabled()) list.push_back([log] { return std::make_unique<filters::AccessLogFilter>(log); });
+  list.push_back([digest](http::FilterArena& a) { return a.make<auth::DigestAuthFilter>(digest); });
+  if (log && log->enabled()) {
+    list.push_back([log](http::FilterArena& a) { return a.make<filters::AccessLogFilter>(log); });
+  }
   return list;
 }
 
 ActiveStream::ActiveStream(WorkerContext& ctx, http::ResponseEncoder& encoder, const http::ConnectionInfo& conn)
     : ctx_(ctx), encoder_(encoder), info_(http::streamInfoFor(conn, "HTTP/1.1")) {
   filters_.reserve(ctx.filter_factories.size());
+  http::FilterArena arena(filter_room_, sizeof(filter_room_));
   for (const auto& make : ctx.filter_factories) {
-    filters_.push_back(make());
+    filters_.push_back(make(arena));
     filters_.back()->setCallbacks(*this);
   }
 }

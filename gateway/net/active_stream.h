@@ -61,6 +61,9 @@ class ActiveStream : public http::RequestDecoder,
   WorkerContext& ctx_;
   http::ResponseEncoder& encoder_;
   http::StreamInfo info_;
+  // The default chain's filters fit here (FilterArena); declared first, so destroyed after them.
+  // Sized to keep the stream within the allocator's small-object classes (1 KiB).
+  alignas(std::max_align_t) std::byte filter_room_[176];
   std::vector<http::StreamFilterPtr> filters_;
   http::RequestHeadPtr request_;
   upstream::UpstreamRequestPtr upstream_request_;
