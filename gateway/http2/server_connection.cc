@@ -30,6 +30,21 @@ std::string_view view(nghttp2_rcbuf* b) {
   return {reinterpret_cast<const char*>(v.base), v.len};
 }
 
+// to = from, without the general replace path of std::string's assignment (short values).
+// (GCC 12's resize_and_overwrite may pass the operation the grown capacity: `n` is not used.)
+void assign(std::string& to, std::string_view from) {
+  to.resize_and_overwrite(from.size(), [from](char* p, size_t) {
+    copyBytes(p, from.data(), from.size());
+    return from.size();
+  });
+}
+
+// s == lit, with a memcmp of constant length (inlined, unlike string_view's compare).
+template <size_t N>
+bool is(std::string_view s, const char (&lit)[N]) {
+  return s.size() == N - 1 && std::memcmp(s.data(), lit, N - 1) == 0;
+}
+
 bool validAuthority(std::string_view host) {
   if (host.empty() || host.size() > 255) return false;
   // ASCII letters and digits (isalnum in the C locale, without a call per character) and -.:[]_
@@ -753,9 +768,9 @@ int ServerConnection::onHeader(const nghttp2_frame* frame, nghttp2_rcbuf* name_b
   http::RequestHead& h = *s->head;
   if (!name.empty() && name[0] == ':') {
     // nghttp2's HTTP messaging already refused unknown, duplicate, empty or misplaced ones.
-    if (name == ":method") {
-      h.method = value;
-    } else if (name == ":path") {
+    if (is(name, ":method")) {
+      assign(h.method, value);
+    } else if (is(name, ":path")) {
       if (value.size() > settings_.limits.max_uri_bytes) {
         s->bad_request = true;
         s->bad_status = 414;
@@ -764,26 +779,26 @@ int ServerConnection::onHeader(const nghttp2_frame* frame, nghttp2_rcbuf* name_b
         return 0;
       }
       size_t q = value.find('?');
-      h.path = value.substr(0, q);
-      if (q != std::string_view::npos) h.query = value.substr(q + 1);
+      assign(h.path, value.substr(0, q));
+      if (q != std::string_view::npos) assign(h.query, value.substr(q + 1));
       if (value.find('#') != std::string_view::npos) {
         s->bad_request = true;
         s->bad_code = "invalid_request_target";
         s->bad_detail = "a request-target never carries a fragment";
       }
-    } else if (name == ":authority") {
-      h.authority = value;
-    } else if (name == ":scheme") {
-      h.scheme = value;
+    } else if (is(name, ":authority")) {
+      assign(h.authority, value);
+    } else if (is(name, ":scheme")) {
+      assign(h.scheme, value);
     }
     return 0;
   }
-  if (name == "cookie") {  // RFC 9113 §8.2.3: crumbs are joined with "; " for HTTP/1.1
+  if (is(name, "cookie")) {  // RFC 9113 §8.2.3: crumbs are joined with "; " for HTTP/1.1
     if (!s->cookie.empty()) s->cookie += "; ";
     s->cookie += value;
     return 0;
   }
-  if (name == "host") {
+  if (is(name, "host")) {
     if (h.headers.count("host") > 0) {
       s->bad_request = true;
       s->bad_code = "duplicate_host";
