@@ -122,12 +122,13 @@ std::string randomRequestId() {
     return t;
   }();
   std::string out;
-  out.resize_and_overwrite(32, [](char* p, size_t n) {
+  // (GCC 12's resize_and_overwrite may pass the operation the grown capacity instead of 32.)
+  out.resize_and_overwrite(32, [](char* p, size_t) {
     for (int half = 0; half < 2; ++half) {
       uint64_t v = rng();
       for (int i = 0; i < 8; ++i, v >>= 8) std::memcpy(p + half * 16 + i * 2, kHexPairs[v & 0xff].data(), 2);
     }
-    return n;
+    return size_t{32};
   });
   return out;
 }
