@@ -19,16 +19,17 @@ Dispatcher::~Dispatcher() {
 
 void Dispatcher::deferredDelete(DeletablePtr obj) {
   if (!obj) return;
+  // Activated once per round: the callback takes everything queued until it runs.
+  if (to_delete_.empty()) event_active(deferred_ev_, EV_TIMEOUT, 0);
   to_delete_.push_back(std::move(obj));
-  event_active(deferred_ev_, EV_TIMEOUT, 0);
 }
 
 void Dispatcher::clearDeferred() {
   // Destructors may queue more deletions: loop until quiet.
+  // Both vectors keep their capacity between rounds.
   while (!to_delete_.empty()) {
-    auto objs = std::move(to_delete_);
-    to_delete_.clear();
-    objs.clear();
+    deleting_.swap(to_delete_);
+    deleting_.clear();
   }
 }
 
@@ -120,6 +121,16 @@ void Timer::disable() {
 }
 
 bool Timer::enabled() const { return queue_ || (own_event_ && evtimer_pending(&ev_, nullptr)); }
+
+LoopCallback::~LoopCallback() {
+  if (active_) event_del(&ev_);
+}
+
+void LoopCallback::onFire(evutil_socket_t fd, short what, void* arg) {
+  auto* self = static_cast<LoopCallback*>(arg);
+  self->active_ = false;
+  self->cb_(fd, what, self->arg_);  // may destroy *self
+}
 
 void Timer::onFire(evutil_socket_t, short, void* arg) { static_cast<Timer*>(arg)->cb_(); }
 

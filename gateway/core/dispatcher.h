@@ -54,6 +54,7 @@ class Dispatcher {
   event_base* base_;
   event* deferred_ev_;
   std::vector<DeletablePtr> to_delete_;
+  std::vector<DeletablePtr> deleting_;  // the round being destroyed
   static constexpr size_t kMaxTimerQueues = 32;
   std::vector<std::unique_ptr<TimerQueue>> timer_queues_;
 };
@@ -89,26 +90,32 @@ class Timer {
 // "Run this soon, from the loop": activate() schedules `cb(-1, EV_TIMEOUT, arg)` once for the current loop pass
 // (activating twice before it runs still runs it once). Used to leave a callback stack before
 // acting (pipelining, flushing output, resuming after backpressure). Destruction cancels it.
-// The event is assigned on the first activate() (most objects that own one never use it), and only
-// an event still waiting to run is deleted.
+// The event is assigned on the first activate() (several per request are never used), and
+// libevent is called only to activate it or to cancel it while active.
 class LoopCallback {
  public:
   LoopCallback(Dispatcher& d, event_callback_fn cb, void* arg) : base_(d.base()), cb_(cb), arg_(arg) {}
-  ~LoopCallback() {
-    if (ev_.ev_evcallback.evcb_flags & (EVLIST_ACTIVE | EVLIST_ACTIVE_LATER)) event_del(&ev_);
-  }
+  ~LoopCallback();
   LoopCallback(const LoopCallback&) = delete;
   LoopCallback& operator=(const LoopCallback&) = delete;
   void activate() {
-    if (!(ev_.ev_evcallback.evcb_flags & EVLIST_INIT)) event_assign(&ev_, base_, -1, 0, cb_, arg_);
-    if (!(ev_.ev_evcallback.evcb_flags & (EVLIST_ACTIVE | EVLIST_ACTIVE_LATER))) event_active(&ev_, EV_TIMEOUT, 0);
+    if (active_) return;
+    if (!assigned_) {
+      event_assign(&ev_, base_, -1, 0, &LoopCallback::onFire, this);
+      assigned_ = true;
+    }
+    active_ = true;
+    event_active(&ev_, EV_TIMEOUT, 0);
   }
 
  private:
+  static void onFire(evutil_socket_t fd, short what, void* arg);
   event_base* base_;
   event_callback_fn cb_;
   void* arg_;
-  event ev_{};  // flags 0 until assigned
+  bool assigned_ = false;
+  bool active_ = false;
+  event ev_;
 };
 
 // Runs a callback on a loop's thread when another thread calls wake() (an eventfd). This is the

@@ -2,13 +2,38 @@
 
 #include <sys/random.h>
 
+#include <array>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <random>
 
 namespace gw {
 
+namespace {
+// ASCII lower-casing of eight bytes at once (SWAR): 0x20 added to each byte in 'A'..'Z'.
+inline uint64_t lower8(uint64_t x) {
+  constexpr uint64_t k01 = 0x0101010101010101ULL, k80 = 0x8080808080808080ULL;
+  const uint64_t low7 = x & ~k80;  // no carry between bytes below
+  const uint64_t ge_a = low7 + (0x80 - 'A') * k01;
+  const uint64_t gt_z = low7 + (0x7f - 'Z') * k01;
+  return x | ((ge_a & ~gt_z & ~x & k80) >> 2);
+}
+}  // namespace
+
 bool iequalsSameSize(const char* a, const char* b, size_t n) {
+  // Most calls (a name against one of a list) differ in the first byte beyond case.
+  if (n > 0 && ((a[0] ^ b[0]) & ~0x20) != 0) return false;
+  if (n >= 8) {  // words; the last one may overlap the one before
+    for (size_t i = 0;; i += 8) {
+      if (i + 8 > n) i = n - 8;
+      uint64_t x, y;
+      std::memcpy(&x, a + i, 8);
+      std::memcpy(&y, b + i, 8);
+      if (x != y && lower8(x) != lower8(y)) return false;
+      if (i + 8 == n) return true;
+    }
+  }
   for (size_t i = 0; i < n; ++i) {
     // Same letter in either case differs only in bit 0x20; check that it is a letter.
     unsigned char x = static_cast<unsigned char>(a[i]), y = static_cast<unsigned char>(b[i]);
@@ -18,6 +43,20 @@ bool iequalsSameSize(const char* a, const char* b, size_t n) {
     if (l < 'a' || l > 'z') return false;
   }
   return true;
+}
+
+void toLowerInPlace(char* p, size_t n) {
+  if (n >= 8) {  // words; the last one may overlap the one before (lower-casing is idempotent)
+    for (size_t i = 0;; i += 8) {
+      if (i + 8 > n) i = n - 8;
+      uint64_t x;
+      std::memcpy(&x, p + i, 8);
+      x = lower8(x);
+      std::memcpy(p + i, &x, 8);
+      if (i + 8 == n) return;
+    }
+  }
+  for (size_t i = 0; i < n; ++i) p[i] = lowerAscii(p[i]);
 }
 
 std::string toLower(std::string_view s) {
@@ -75,15 +114,22 @@ std::string randomRequestId() {
     std::seed_seq seq{seed[0], seed[1]};
     return std::mt19937_64(seq);
   }();
-  static const char kHex[] = "0123456789abcdef";
-  std::string out(32, '0');
-  for (int half = 0; half < 2; ++half) {
-    uint64_t v = rng();
-    for (int i = 0; i < 16; ++i) {
-      out[half * 16 + i] = kHex[v & 15];
-      v >>= 4;
+  // Two digits per byte, low nibble first.
+  static constexpr auto kHexPairs = [] {
+    std::array<std::array<char, 2>, 256> t{};
+    constexpr char kHex[] = "0123456789abcdef";
+    for (int b = 0; b < 256; ++b) t[b] = {kHex[b & 15], kHex[b >> 4]};
+    return t;
+  }();
+  std::string out;
+  // (GCC 12's resize_and_overwrite may pass the operation the grown capacity instead of 32.)
+  out.resize_and_overwrite(32, [](char* p, size_t) {
+    for (int half = 0; half < 2; ++half) {
+      uint64_t v = rng();
+      for (int i = 0; i < 8; ++i, v >>= 8) std::memcpy(p + half * 16 + i * 2, kHexPairs[v & 0xff].data(), 2);
     }
-  }
+    return size_t{32};
+  });
   return out;
 }
 

@@ -3,6 +3,7 @@
 // thread-safe; none allocate unless they return a std::string.
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,15 +13,34 @@ namespace gw {
 using Clock = std::chrono::steady_clock;
 using Millis = std::chrono::milliseconds;
 
-// ASCII case-insensitive equality. The size test is inline: most comparisons of header names
-// (linear scans of a head) differ in length.
 bool iequalsSameSize(const char* a, const char* b, size_t n);
+// Inline: most comparisons (header name lookups) fail on the length, without a call.
 inline bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && iequalsSameSize(a.data(), b.data(), a.size());
+}
+// memcpy for the short strings of header sections: up to 16 bytes with two overlapping loads and
+// stores, no call.
+inline void copyBytes(char* d, const char* s, size_t n) {
+  if (n >= 8 && n <= 16) {
+    uint64_t a, b;
+    std::memcpy(&a, s, 8);
+    std::memcpy(&b, s + n - 8, 8);
+    std::memcpy(d, &a, 8);
+    std::memcpy(d + n - 8, &b, 8);
+  } else if (n >= 4 && n < 8) {
+    uint32_t a, b;
+    std::memcpy(&a, s, 4);
+    std::memcpy(&b, s + n - 4, 4);
+    std::memcpy(d, &a, 4);
+    std::memcpy(d + n - 4, &b, 4);
+  } else if (n > 0) {
+    std::memcpy(d, s, n);
+  }
 }
 // ASCII lower-casing (header names, hosts).
 inline char lowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 std::string toLower(std::string_view s);
+void toLowerInPlace(char* p, size_t n);
 std::string_view trim(std::string_view s);  // strips SP and HTAB (OWS)
 // Lower-case hex of `n` bytes.
 std::string hexEncode(const void* data, size_t n);

@@ -1,5 +1,7 @@
 #include "filters/forwarded.h"
 
+#include <charconv>
+
 #include "core/util.h"
 
 namespace gw::filters {
@@ -45,14 +47,19 @@ http::FilterStatus ForwardedFilter::onRequestHeaders(http::RequestHead& head, bo
   si.peer_trusted = trusted;
   auto& h = head.headers;
 
-  std::string xff_in, proto = head.scheme, host = head.authority, port = std::to_string(si.local_port), fwd_in;
+  // Views: field bytes stay valid after the fields are removed below (headers.h).
+  std::string xff_in, fwd_in, proto_lower;
+  std::string_view proto = head.scheme, host = head.authority;
+  char port_buf[8];
+  const char* port_end = std::to_chars(port_buf, port_buf + sizeof(port_buf), si.local_port).ptr;
+  std::string_view port(port_buf, static_cast<size_t>(port_end - port_buf));
   if (trusted) {
     xff_in = h.getCombined("x-forwarded-for");
     si.client_address = clientFromXff(xff_in, peer_ip, *cfg_);
-    if (auto p = h.get("x-forwarded-proto"); p && validProto(toLower(trim(*p)))) proto = toLower(trim(*p));
+    if (auto p = h.get("x-forwarded-proto"); p && validProto(proto_lower = toLower(trim(*p)))) proto = proto_lower;
     if (auto v = h.get("x-forwarded-host"); v && !v->empty()) host = *v;
     if (auto v = h.get("x-forwarded-port"); v && parseUint(trim(*v)) && *parseUint(trim(*v)) <= 65535) {
-      port = std::string(trim(*v));
+      port = trim(*v);
     }
     fwd_in = h.getCombined("forwarded");
   } else {
@@ -67,7 +74,11 @@ http::FilterStatus ForwardedFilter::onRequestHeaders(http::RequestHead& head, bo
       default: return false;
     }
   });
-  h.add("X-Forwarded-For", xff_in.empty() ? peer_ip : xff_in + ", " + peer_ip);
+  if (xff_in.empty()) {
+    h.add("X-Forwarded-For", peer_ip);
+  } else {
+    h.add("X-Forwarded-For", xff_in + ", " + peer_ip);
+  }
   h.add("X-Forwarded-Proto", proto);
   if (!host.empty()) h.add("X-Forwarded-Host", host);
   h.add("X-Forwarded-Port", port);

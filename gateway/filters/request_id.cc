@@ -19,7 +19,11 @@ http::FilterStatus RequestIdFilter::onRequestHeaders(http::RequestHead& head, bo
     si.request_id = *incoming;
   } else {
     si.request_id = randomRequestId();
-    head.headers.set(cfg_->header, si.request_id);
+    if (incoming) {
+      head.headers.set(cfg_->header, si.request_id);
+    } else {
+      head.headers.add(cfg_->header, si.request_id);  // none to replace
+    }
   }
   return http::FilterStatus::Continue;
 }

@@ -34,6 +34,8 @@ bool RouteTable::prefixMatches(const std::string& prefix, std::string_view path)
 }
 
 bool RouteTable::hasDotSegment(std::string_view path) {
+  // No dot, plain or percent-encoded: no dot segment (most paths), without decoding.
+  if (std::none_of(path.begin(), path.end(), [](char c) { return c == '.' || c == '%'; })) return false;
   // Decode only %2e/%2E (dots) and %2f/%2F (slashes) to find segments; compare segment-wise.
   std::string decoded;
   decoded.reserve(path.size());

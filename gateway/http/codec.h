@@ -18,7 +18,8 @@ class ResponseEncoder {
  public:
   virtual ~ResponseEncoder() = default;
   virtual void encode100Continue() = 0;
-  virtual void encodeHeaders(const ResponseHead& head, bool end_stream) = 0;
+  // May take head's fields (HTTP/2 keeps them, instead of a copy, until they are sent).
+  virtual void encodeHeaders(ResponseHead& head, bool end_stream) = 0;
   // Moves all of `data` out (no copy). `end_stream` completes the response.
   virtual void encodeData(evbuffer* data, bool end_stream) = 0;
   // Ends the response with a trailer section (after encodeHeaders / encodeData without

@@ -8,9 +8,12 @@
 // one stream; its configuration is built once at load and shared read-only.
 #include <event2/buffer.h>
 
+#include <cstddef>
 #include <functional>
 #include <memory>
+#include <new>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/dispatcher.h"
@@ -57,10 +60,50 @@ class StreamFilter {
  private:
   StreamFilterCallbacks* callbacks_ = nullptr;  // not owned; outlives the filter
 };
-using StreamFilterPtr = std::unique_ptr<StreamFilter>;
 
-// Builds one filter for a new stream (cheap; captures shared immutable config).
-using FilterFactory = std::function<StreamFilterPtr()>;
+// Destroys a filter made in a FilterArena in place, one from the heap with delete.
+struct FilterDeleter {
+  bool heap = true;
+  FilterDeleter() = default;
+  explicit FilterDeleter(bool on_heap) : heap(on_heap) {}
+  template <class T>
+  FilterDeleter(std::default_delete<T>) {}  // from std::make_unique: on the heap
+  void operator()(StreamFilter* f) const {
+    if (heap) {
+      delete f;
+    } else {
+      f->~StreamFilter();
+    }
+  }
+};
+using StreamFilterPtr = std::unique_ptr<StreamFilter, FilterDeleter>;
+
+// Room for a stream's filters inside the stream, so that its chain costs no allocation per
+// filter. A filter that does not fit goes on the heap. The room outlives the filters.
+class FilterArena {
+ public:
+  FilterArena() = default;  // no room: every filter on the heap
+  FilterArena(void* room, size_t size) : next_(room), left_(size) {}
+
+  template <class F, class... Args>
+  StreamFilterPtr make(Args&&... args) {
+    if (std::align(alignof(F), sizeof(F), next_, left_)) {
+      F* f = new (next_) F(std::forward<Args>(args)...);
+      next_ = static_cast<std::byte*>(next_) + sizeof(F);
+      left_ -= sizeof(F);
+      return StreamFilterPtr(f, FilterDeleter(false));
+    }
+    return StreamFilterPtr(new F(std::forward<Args>(args)...));
+  }
+
+ private:
+  void* next_ = nullptr;
+  size_t left_ = 0;
+};
+
+// Builds one filter for a new stream (cheap; captures shared immutable config), in `arena` when
+// it fits (FilterArena::make).
+using FilterFactory = std::function<StreamFilterPtr(FilterArena& arena)>;
 using FilterFactoryList = std::vector<FilterFactory>;
 
 }  // namespace gw::http

@@ -86,8 +86,8 @@ char* HeaderMap::allocate(size_t n) {
 
 void HeaderMap::add(std::string_view name, std::string_view value) {
   char* p = allocate(name.size() + value.size());
-  if (!name.empty()) std::memcpy(p, name.data(), name.size());
-  if (!value.empty()) std::memcpy(p + name.size(), value.data(), value.size());
+  copyBytes(p, name.data(), name.size());
+  copyBytes(p + name.size(), value.data(), value.size());
   fields_.push_back({{p, name.size()}, {p + name.size(), value.size()}});
 }
 
@@ -103,6 +103,13 @@ void HeaderMap::set(std::string_view name, std::string_view value) {
 
 size_t HeaderMap::remove(std::string_view name) {
   return removeIf([&](std::string_view n) { return iequals(n, name); });
+}
+
+void HeaderMap::lowerCaseNames() {
+  for (const auto& f : fields_) {
+    // The map's own bytes (add() copies every field into its blocks).
+    toLowerInPlace(const_cast<char*>(f.name.data()), f.name.size());
+  }
 }
 
 std::optional<std::string_view> HeaderMap::get(std::string_view name) const {
@@ -144,17 +151,34 @@ constexpr std::array<uint8_t, 256> kCharClass = [] {
 
 bool isTokenChar(unsigned char c) { return kCharClass[c] & 1; }
 
-bool isValidFieldName(std::string_view name) {
-  if (name.empty()) return false;
-  for (unsigned char c : name) {
-    if (!(kCharClass[c] & 1)) return false;
+size_t tokenLength(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const size_t n = s.size();
+  size_t i = 0;
+  while (i + 4 <= n && (kCharClass[p[i]] & kCharClass[p[i + 1]] & kCharClass[p[i + 2]] & kCharClass[p[i + 3]] & 1)) {
+    i += 4;
   }
-  return true;
+  while (i < n && (kCharClass[p[i]] & 1)) ++i;
+  return i;
 }
 
+bool isValidFieldName(std::string_view name) { return !name.empty() && tokenLength(name) == name.size(); }
+
 bool isValidFieldValue(std::string_view value) {
-  for (unsigned char c : value) {
-    if (!(kCharClass[c] & 2)) return false;
+  // Eight bytes at a time: a word with a byte below 0x20 or equal to 0x7f (SWAR "has less" and
+  // "has zero" tests) is checked byte by byte, since HTAB is allowed.
+  constexpr uint64_t k01 = 0x0101010101010101ULL, k80 = 0x8080808080808080ULL;
+  const char* p = value.data();
+  const size_t n = value.size();
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x;
+    std::memcpy(&x, p + i, 8);
+    const uint64_t del = x ^ (0x7f * k01);
+    if ((((x - 0x20 * k01) & ~x) | ((del - k01) & ~del)) & k80) break;
+  }
+  for (; i < n; ++i) {
+    if (!(kCharClass[static_cast<unsigned char>(p[i])] & 2)) return false;
   }
   return true;
 }

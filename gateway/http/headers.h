@@ -51,6 +51,8 @@ class HeaderMap {
   std::string getCombined(std::string_view name) const;
 
   const std::vector<HeaderField>& fields() const { return fields_; }
+  // Lower-cases every field name in place (HTTP/2 output).
+  void lowerCaseNames();
   size_t size() const { return fields_.size(); }
   bool empty() const { return fields_.empty(); }
   void clear();
@@ -68,6 +70,8 @@ class HeaderMap {
 // RFC 9110 token characters (field names, methods).
 bool isTokenChar(unsigned char c);
 bool isValidFieldName(std::string_view name);
+// Length of the leading run of token characters.
+size_t tokenLength(std::string_view s);
 // Field values: no CR, LF, NUL or other CTLs except HTAB (header-injection refusal).
 bool isValidFieldValue(std::string_view value);
 

@@ -60,7 +60,7 @@ ResponseParser::~ResponseParser() { evbuffer_free(body_); }
 void ResponseParser::reset(Options options) {
   options_ = options;
   state_ = State::Head;
-  evbuffer_drain(body_, evbuffer_get_length(body_));
+  if (const size_t left = evbuffer_get_length(body_); left > 0) evbuffer_drain(body_, left);
   partial_.clear();
   section_ = {};
   drain_ = 0;
@@ -144,22 +144,20 @@ bool ResponseParser::parseFields(std::string_view lines, bool trailers) {
     if (cr == pos) return true;                              // the empty line
     std::string_view line = lines.substr(pos, cr - pos);
     pos = cr + 2;
-    size_t colon = line.find(':');
-    if (colon == npos) {
-      error_ = "field line without a colon";
+    // The name is checked as it is scanned: a valid one ends at the colon. A name that is not a
+    // token includes whitespace before the colon (RFC 9112 §5.1).
+    const size_t colon = http::tokenLength(line);
+    if (colon == line.size() || line[colon] != ':' || colon == 0) {
+      error_ = line.find(':') == npos ? "field line without a colon" : "invalid field name";
       return false;
     }
     std::string_view name = line.substr(0, colon);
-    std::string_view value = trim(line.substr(colon + 1));
-    // A name that is not a token includes whitespace before the colon (RFC 9112 §5.1).
-    if (!http::isValidFieldName(name)) {
-      error_ = "invalid field name";
-      return false;
-    }
-    if (!http::isValidFieldValue(value)) {
+    std::string_view value = line.substr(colon + 1);
+    if (!http::isValidFieldValue(value)) {  // the OWS trimmed below is valid
       error_ = "invalid field value";
       return false;
     }
+    value = trim(value);
     if (trailers) {
       if (trailers_.size() < kMaxTrailers) trailers_.add(name, value);
       continue;

@@ -492,7 +492,7 @@ void ServerConnection::encode100Continue() {
   scheduleFlush();
 }
 
-void ServerConnection::encodeHeaders(const http::ResponseHead& head, bool end_stream) {
+void ServerConnection::encodeHeaders(http::ResponseHead& head, bool end_stream) {
   if (closed_) return;
   response_started_ = true;
   const int status = head.status;

@@ -45,7 +45,7 @@ class ServerConnection : public http::ResponseEncoder,
 
   // http::ResponseEncoder
   void encode100Continue() override;
-  void encodeHeaders(const http::ResponseHead& head, bool end_stream) override;
+  void encodeHeaders(http::ResponseHead& head, bool end_stream) override;
   void encodeData(evbuffer* data, bool end_stream) override;
   void encodeTrailers(const http::HeaderMap& trailers) override;  // chunked: a trailer section
   void readDisable(bool disable) override;

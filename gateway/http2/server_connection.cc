@@ -3,7 +3,9 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -28,10 +30,34 @@ std::string_view view(nghttp2_rcbuf* b) {
   return {reinterpret_cast<const char*>(v.base), v.len};
 }
 
+// to = from, without the general replace path of std::string's assignment (short values).
+// (GCC 12's resize_and_overwrite may pass the operation the grown capacity: `n` is not used.)
+void assign(std::string& to, std::string_view from) {
+  to.resize_and_overwrite(from.size(), [from](char* p, size_t) {
+    copyBytes(p, from.data(), from.size());
+    return from.size();
+  });
+}
+
+// s == lit, with a memcmp of constant length (inlined, unlike string_view's compare).
+template <size_t N>
+bool is(std::string_view s, const char (&lit)[N]) {
+  return s.size() == N - 1 && std::memcmp(s.data(), lit, N - 1) == 0;
+}
+
 bool validAuthority(std::string_view host) {
   if (host.empty() || host.size() > 255) return false;
+  // ASCII letters and digits (isalnum in the C locale, without a call per character) and -.:[]_
+  static constexpr auto kAllowed = [] {
+    std::array<bool, 256> t{};
+    for (int c = 0; c < 256; ++c) {
+      t[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+             std::string_view("-.:[]_").find(static_cast<char>(c)) != std::string_view::npos;
+    }
+    return t;
+  }();
   for (unsigned char c : host) {
-    if (!(isalnum(c) || c == '-' || c == '.' || c == ':' || c == '[' || c == ']' || c == '_')) return false;
+    if (!kAllowed[c]) return false;
   }
   return true;
 }
@@ -124,7 +150,7 @@ class ServerConnection::Stream : public http::ResponseEncoder, public Deletable 
     nghttp2_submit_headers(conn.session_, NGHTTP2_FLAG_NONE, id, nullptr, &nv, 1, nullptr);
     conn.scheduleFlush();
   }
-  void encodeHeaders(const http::ResponseHead& h, bool end_stream) override {
+  void encodeHeaders(http::ResponseHead& h, bool end_stream) override {
     if (conn.closed_ || rst || resp_started) return;
     conn.submitResponse(*this, h, end_stream);
     if (end_stream) conn.releaseDecoder(*this);
@@ -230,6 +256,7 @@ class ServerConnection::Stream : public http::ResponseEncoder, public Deletable 
   uint64_t sent_at_check = 0;
   bool waiting_at_check = false;
   bool head_request = false;
+  http::HeaderMap resp_headers;  // the response head's fields, which nghttp2 refers to
   std::optional<http::HeaderMap> resp_trailers;
   evbuffer* resp_body;
   // client_header from the start of a header block to its end, then client_body (idle) while
@@ -741,9 +768,9 @@ int ServerConnection::onHeader(const nghttp2_frame* frame, nghttp2_rcbuf* name_b
   http::RequestHead& h = *s->head;
   if (!name.empty() && name[0] == ':') {
     // nghttp2's HTTP messaging already refused unknown, duplicate, empty or misplaced ones.
-    if (name == ":method") {
-      h.method = value;
-    } else if (name == ":path") {
+    if (is(name, ":method")) {
+      assign(h.method, value);
+    } else if (is(name, ":path")) {
       if (value.size() > settings_.limits.max_uri_bytes) {
         s->bad_request = true;
         s->bad_status = 414;
@@ -752,26 +779,26 @@ int ServerConnection::onHeader(const nghttp2_frame* frame, nghttp2_rcbuf* name_b
         return 0;
       }
       size_t q = value.find('?');
-      h.path = value.substr(0, q);
-      if (q != std::string_view::npos) h.query = value.substr(q + 1);
+      assign(h.path, value.substr(0, q));
+      if (q != std::string_view::npos) assign(h.query, value.substr(q + 1));
       if (value.find('#') != std::string_view::npos) {
         s->bad_request = true;
         s->bad_code = "invalid_request_target";
         s->bad_detail = "a request-target never carries a fragment";
       }
-    } else if (name == ":authority") {
-      h.authority = value;
-    } else if (name == ":scheme") {
-      h.scheme = value;
+    } else if (is(name, ":authority")) {
+      assign(h.authority, value);
+    } else if (is(name, ":scheme")) {
+      assign(h.scheme, value);
     }
     return 0;
   }
-  if (name == "cookie") {  // RFC 9113 §8.2.3: crumbs are joined with "; " for HTTP/1.1
+  if (is(name, "cookie")) {  // RFC 9113 §8.2.3: crumbs are joined with "; " for HTTP/1.1
     if (!s->cookie.empty()) s->cookie += "; ";
     s->cookie += value;
     return 0;
   }
-  if (name == "host") {
+  if (is(name, "host")) {
     if (h.headers.count("host") > 0) {
       s->bad_request = true;
       s->bad_code = "duplicate_host";
@@ -1068,39 +1095,43 @@ void ServerConnection::localError(Stream& s, int status, const char* code, const
 // ---------------------------------------------------------------------------------------------
 // Response side
 
-void ServerConnection::submitResponse(Stream& s, const http::ResponseHead& head, bool end_stream) {
+void ServerConnection::submitResponse(Stream& s, http::ResponseHead& head, bool end_stream) {
   s.resp_started = true;
   const int status = head.status;
   s.no_body = end_stream || s.head_request || status == 204 || status == 304;
   thread_local std::vector<nghttp2_nv> nva;
-  thread_local std::string lowered;  // lower-cased names (nghttp2 copies nva at submit)
   nva.clear();
-  lowered.clear();
-  size_t name_bytes = 0;
-  for (const auto& f : head.headers.fields()) name_bytes += f.name.size();
-  lowered.reserve(name_bytes);  // never grows below: the views into it stay valid
   const int st = status >= 100 && status <= 999 ? status : 500;
   const char status_buf[3] = {static_cast<char>('0' + st / 100), static_cast<char>('0' + st / 10 % 10),
                               static_cast<char>('0' + st % 10)};
-  auto add = [&](std::string_view n, std::string_view v, uint8_t flags = NGHTTP2_NV_FLAG_NONE) {
+  auto add = [&](std::string_view n, std::string_view v, uint8_t flags) {
     nva.push_back({(uint8_t*)n.data(), (uint8_t*)v.data(), n.size(), v.size(), flags});
   };
-  add(":status", std::string_view(status_buf, 3));
+  // Our own names are lower-case literals, never copied; their values are.
+  add(":status", std::string_view(status_buf, 3), NGHTTP2_NV_FLAG_NO_COPY_NAME);
+  // The fields are taken, lower-cased in place (HTTP/2 field names are lower case): nghttp2
+  // refers to them until the stream goes instead of copying them.
+  s.resp_headers = std::move(head.headers);
+  s.resp_headers.lowerCaseNames();
   bool has_date = false;
-  for (const auto& f : head.headers.fields()) {
-    const size_t at = lowered.size();  // HTTP/2 field names are lower case
-    lowered.resize(at + f.name.size());
-    std::transform(f.name.begin(), f.name.end(), lowered.begin() + at, lowerAscii);
-    const std::string_view n = std::string_view(lowered).substr(at);
+  for (const auto& f : s.resp_headers.fields()) {
+    const std::string_view n = f.name;
     if (n.empty() || n[0] == ':') continue;
-    uint8_t flags = NGHTTP2_NV_FLAG_NONE;
+    uint8_t flags = NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE;
     switch (n.size()) {  // connection-specific fields, our own content-length and date
       case 2: if (n == "te") continue; break;
       case 4: has_date = has_date || n == "date"; break;
       case 7: if (n == "upgrade") continue; break;
       case 10: if (n == "connection" || n == "keep-alive") continue; break;
-      // A value unique to each response (the request id) would only churn the HPACK dynamic table.
-      case 12: if (n == "x-request-id") flags = NGHTTP2_NV_FLAG_NO_INDEX; break;
+      // A value unique to each response (the request id) would only churn the HPACK dynamic
+      // table. The first one is indexed, once per connection, for its name: the later ones refer
+      // to the name by index instead of a Huffman-coded literal.
+      case 12:
+        if (n == "x-request-id") {
+          if (request_id_indexed_) flags |= NGHTTP2_NV_FLAG_NO_INDEX;
+          request_id_indexed_ = true;
+        }
+        break;
       case 14: if (n == "content-length") continue; break;
       case 16: if (n == "proxy-connection") continue; break;
       case 17: if (n == "transfer-encoding") continue; break;
@@ -1108,12 +1139,13 @@ void ServerConnection::submitResponse(Stream& s, const http::ResponseHead& head,
     }
     add(n, f.value, flags);
   }
-  std::string length;
+  char length_buf[24];
   if (head.content_length && status != 204 && status >= 200) {
-    length = std::to_string(*head.content_length);
-    add("content-length", length);
+    const char* end = std::to_chars(length_buf, length_buf + sizeof(length_buf), *head.content_length).ptr;
+    add("content-length", std::string_view(length_buf, static_cast<size_t>(end - length_buf)),
+        NGHTTP2_NV_FLAG_NO_COPY_NAME);
   }
-  if (!has_date) add("date", httpDate());  // nghttp2 copies the fields at submit
+  if (!has_date) add("date", httpDate(), NGHTTP2_NV_FLAG_NO_COPY_NAME);  // the cache changes every second
   int rv;
   if (s.no_body) {
     rv = nghttp2_submit_response(session_, s.id, nva.data(), nva.size(), nullptr);

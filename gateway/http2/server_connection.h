@@ -86,7 +86,7 @@ class ServerConnection : public http::DownstreamConnection, private Transport::C
   // Used by streams.
   void scheduleFlush();
   void scheduleResume(Stream& s);
-  void submitResponse(Stream& s, const http::ResponseHead& head, bool end_stream);
+  void submitResponse(Stream& s, http::ResponseHead& head, bool end_stream);
   void resetStreamWith(Stream& s, uint32_t error_code);
   void releaseDecoder(Stream& s);  // the response is complete (or cut): the stream object goes
   // Response bytes queued in a stream's buffer (+) or moved to the socket (-): the connection's
@@ -152,6 +152,7 @@ class ServerConnection : public http::DownstreamConnection, private Transport::C
   bool conn_paused_ = false;  // resp_buffered_ went over the connection budget
   bool read_paused_ = false;  // input not processed while the socket output is above kOutputHigh
   bool local_error_logged_ = false;
+  bool request_id_indexed_ = false;  // an x-request-id field went into the HPACK dynamic table
   std::vector<int32_t> to_resume_;
   Timer timer_;          // idle (no stream) or stall check (streams open)
   Timer drain_timer_;    // between the two GOAWAY frames

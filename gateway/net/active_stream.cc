@@ -19,23 +19,26 @@ http::FilterFactoryList buildFilterChain(const config::ConfigConstSharedPtr& cfg
   rid->header = cfg->request_id_header;
   auto routes = std::make_shared<const filters::RouteTable>(cfg);
   http::FilterFactoryList list;
-  list.push_back([fwd] { return std::make_unique<filters::ForwardedFilter>(fwd); });
+  list.push_back([fwd](http::FilterArena& a) { return a.make<filters::ForwardedFilter>(fwd); });
   if (auto cc = filters::ClientCertConfig::fromConfig(*cfg)) {  // mTLS subject header: strip, then set
-    list.push_back([cc] { return std::make_unique<filters::ClientCertFilter>(cc); });
+    list.push_back([cc](http::FilterArena& a) { return a.make<filters::ClientCertFilter>(cc); });
   }
-  list.push_back([rid] { return std::make_unique<filters::RequestIdFilter>(rid); });
-  list.push_back([routes] { return std::make_unique<filters::RouterFilter>(routes); });
+  list.push_back([rid](http::FilterArena& a) { return a.make<filters::RequestIdFilter>(rid); });
+  list.push_back([routes](http::FilterArena& a) { return a.make<filters::RouterFilter>(routes); });
   auto digest = std::make_shared<auth::DigestRuntime>(cfg);  // after the router: needs streamInfo().route
-  list.push_back([digest] { return std::make_unique<auth::DigestAuthFilter>(digest); });
-  if (log && log->enabled()) list.push_back([log] { return std::make_unique<filters::AccessLogFilter>(log); });
+  list.push_back([digest](http::FilterArena& a) { return a.make<auth::DigestAuthFilter>(digest); });
+  if (log && log->enabled()) {
+    list.push_back([log](http::FilterArena& a) { return a.make<filters::AccessLogFilter>(log); });
+  }
   return list;
 }
 
 ActiveStream::ActiveStream(WorkerContext& ctx, http::ResponseEncoder& encoder, const http::ConnectionInfo& conn)
-    : ctx_(ctx), encoder_(encoder), info_(http::streamInfoFor(conn, "HTTP/1.1")), pending_body_(evbuffer_new()) {
+    : ctx_(ctx), encoder_(encoder), info_(http::streamInfoFor(conn, "HTTP/1.1")) {
   filters_.reserve(ctx.filter_factories.size());
+  http::FilterArena arena(filter_room_, sizeof(filter_room_));
   for (const auto& make : ctx.filter_factories) {
-    filters_.push_back(make());
+    filters_.push_back(make(arena));
     filters_.back()->setCallbacks(*this);
   }
 }
@@ -43,7 +46,7 @@ ActiveStream::ActiveStream(WorkerContext& ctx, http::ResponseEncoder& encoder, c
 ActiveStream::~ActiveStream() {
   if (upstream_request_) upstream_request_->cancel();
   upstream_request_.reset();
-  evbuffer_free(pending_body_);
+  if (pending_body_) evbuffer_free(pending_body_);
   if (info_.status == 0 && info_.details.empty()) info_.details = "downstream_reset";
   int cls = info_.status / 100;
   if (cls == 2) GW_INC(downstream_rq_2xx);
@@ -107,7 +110,7 @@ void ActiveStream::startUpstream() {
   if (up.needsContentLength() && !request_->content_length && !request_end_) {
     // FastCGI / uwsgi announce the length first: hold the body until its end (nginx does the same).
     spool_ = std::make_unique<BodySpool>(ctx_.config->limits.buffer_bytes, ctx_.config->limits.body_temp_dir);
-    if (!spoolBody(pending_body_)) return;
+    if (pending_body_ && !spoolBody(pending_body_)) return;
     if (request_->expect_continue) encoder_.encode100Continue();
     if (downstream_paused_) {
       downstream_paused_ = false;
@@ -117,7 +120,7 @@ void ActiveStream::startUpstream() {
   }
   upstream_request_ = up.newRequest(*this);
   if (request_->expect_continue && !request_end_) encoder_.encode100Continue();
-  const bool has_pending = evbuffer_get_length(pending_body_) > 0;
+  const bool has_pending = pending_body_ && evbuffer_get_length(pending_body_) > 0;
   const bool end = request_end_ && !request_trailers_;
   upstream_request_->sendHeaders(*request_, end && !has_pending);  // the end goes with the last byte
   if (upstream_request_ && has_pending) upstream_request_->sendData(pending_body_, end);
@@ -178,6 +181,7 @@ void ActiveStream::decodeData(evbuffer* data, bool end_stream) {
     return;
   }
   if (!upstream_request_) {
+    if (!pending_body_) pending_body_ = evbuffer_new();
     evbuffer_add_buffer(pending_body_, data);
     if (resume_pending_) {
       resume_pending_ = false;

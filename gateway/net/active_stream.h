@@ -61,10 +61,15 @@ class ActiveStream : public http::RequestDecoder,
   WorkerContext& ctx_;
   http::ResponseEncoder& encoder_;
   http::StreamInfo info_;
+  // The default chain's filters fit here (FilterArena); declared first, so destroyed after them.
+  // Sized to keep the stream within the allocator's small-object classes (1 KiB).
+  alignas(std::max_align_t) std::byte filter_room_[176];
   std::vector<http::StreamFilterPtr> filters_;
   http::RequestHeadPtr request_;
   upstream::UpstreamRequestPtr upstream_request_;
-  evbuffer* pending_body_;  // body that arrived while request filters were paused
+  // Body that arrived while request filters were paused; created on first use (most requests
+  // have no body, or none before the upstream request starts).
+  evbuffer* pending_body_ = nullptr;
   std::optional<http::HeaderMap> request_trailers_;  // arrived while request filters were paused
   std::unique_ptr<BodySpool> spool_;  // body of unknown length for an upstream that needs the length
   bool upstream_write_high_ = false;  // the upstream's request buffer is above its high watermark

@@ -25,13 +25,15 @@ struct Http1Host : UpstreamHost {
   std::vector<std::unique_ptr<class PooledConnection>> idle;
 };
 
-// A connection parked in the pool, watched for close and idle timeout.
+// A connection parked in the pool, watched for close and idle timeout. Kept for the next park
+// once its connection is taken (one object per park would be an allocation per request).
 class PooledConnection : private Transport::Callbacks {
  public:
-  PooledConnection(Http1Upstream& upstream, Http1Host& host, TransportPtr io);
+  explicit PooledConnection(Http1Upstream& upstream);
   ~PooledConnection();
+  void park(Http1Host& host, TransportPtr io);
   TransportPtr release();  // hands the connection back to a request (which sets its callbacks)
-  Http1Host& host() { return host_; }
+  Http1Host& host() { return *host_; }
 
  private:
   void onTransportRead() override;
@@ -39,7 +41,7 @@ class PooledConnection : private Transport::Callbacks {
   void onTransportEvent(short what) override;
   void drop();
   Http1Upstream& upstream_;
-  Http1Host& host_;
+  Http1Host* host_ = nullptr;
   TransportPtr io_;
   Timer idle_timer_;
 };
@@ -74,6 +76,8 @@ class Http1Upstream : public Upstream {
   size_t buffer_bytes_;
   std::vector<Http1Host> hosts_;
   size_t rr_next_ = 0;
+  // Taken from the pools, ready for the next park: no more than were ever idle at once.
+  std::vector<std::unique_ptr<PooledConnection>> spare_;
 };
 
 }  // namespace gw::upstream

@@ -15,7 +15,7 @@ std::string drain(evbuffer* b) {
 
 struct FakeEncoder : http::ResponseEncoder {
   void encode100Continue() override { ++continues; }
-  void encodeHeaders(const http::ResponseHead& h, bool end) override {
+  void encodeHeaders(http::ResponseHead& h, bool end) override {
     head = h;
     ended = end;
   }
@@ -153,7 +153,7 @@ TEST_F(ActiveStreamTest, ProxiesHeadAndBodyBothWays) {
 
 TEST_F(ActiveStreamTest, PausedFilterHoldsUpstreamUntilResume) {
   PausingFilter* pauser = nullptr;
-  ctx_.filter_factories.insert(ctx_.filter_factories.begin() + 1, [&pauser] {
+  ctx_.filter_factories.insert(ctx_.filter_factories.begin() + 1, [&pauser](http::FilterArena&) {
     auto f = std::make_unique<PausingFilter>();
     pauser = f.get();
     return f;

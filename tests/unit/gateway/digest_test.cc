@@ -454,9 +454,10 @@ TEST_F(FilterFixture, ChallengeListsAlgorithmsStrongestFirst) {
 TEST_F(FilterFixture, OneChainSharesReplayStateAcrossWorkers) {
   std::string err;
   auto chain = net::buildFilterChain(cfg, filters::AccessLog::open("off", config::AccessFormat::Combined, &err));
+  http::FilterArena heap;  // no room: on the heap
   auto digestOf = [&](std::vector<http::StreamFilterPtr>& keep) -> DigestAuthFilter* {
     for (auto& make : chain) {
-      keep.push_back(make());
+      keep.push_back(make(heap));
       if (auto* d = dynamic_cast<DigestAuthFilter*>(keep.back().get())) return d;
     }
     return nullptr;
