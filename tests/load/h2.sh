@@ -7,6 +7,7 @@
 #   --single-process) and each gets N=${CG_N:-5000} requests per case (h2load -c 32 -m 10):
 #   user-space instructions per request, deterministic whatever else the machine is doing.
 #   env GATEWAYD   path to gatewayd (default: build/release/gateway/gatewayd, then build/h-h2-rel)
+#   env ROUNDS     timed rounds per case (default 4, 2 with --quick)
 #   env KEEP=1     keep the temp dir
 #
 # What it does (loopback only; everything it starts is stopped by the EXIT trap):
@@ -16,7 +17,9 @@
 #       gatewayd  (upstream keepalive 512; it also adds X-Forwarded-*, X-Request-Id),
 #       nghttpx   --conf=/dev/null --workers=1 --backend-connections-per-host=512 --add-x-forwarded-for.
 #   * Load: h2load -c 32 -m 10 (320 streams in flight), for each of {h2c, h2 over TLS} x
-#     {/small, /16k}: a short warm-up of each proxy, then gatewayd, nghttpx, gatewayd, nghttpx.
+#     {/small, /16k}: a short warm-up of each proxy, then rounds alternating which proxy goes first
+#     (2 rounds with --quick, else 4); each run reports req/s, p50/p99 and the proxy's CPU time
+#     per request.
 #     p50/p99 come from h2load --log-file (per-request durations).
 #   * Memory (first, on fresh processes): RSS of each proxy at idle, then with 1,000 idle HTTP/2
 #     connections (h2c, each did one request first); reported per connection.
@@ -27,7 +30,7 @@ QUICK=0
 [[ "${1:-}" == "--quick" ]] && QUICK=1
 CG=0; [[ "${1:-}" == "--callgrind" ]] && CG=1
 CG_N=${CG_N:-5000}
-DUR=$(( QUICK ? 3 : 6 )); ROUNDS=2; HOLD=1000
+DUR=$(( QUICK ? 3 : 6 )); ROUNDS=${ROUNDS:-$(( QUICK ? 2 : 4 ))}; HOLD=1000
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 GW=${GATEWAYD:-}
 for cand in "$ROOT/build/release/gateway/gatewayd" "$ROOT/build/h-h2-rel/gateway/gatewayd"; do
@@ -165,31 +168,36 @@ read -r gb ga < <(measure $GW_C $GW_PID)
 read -r nb na < <(measure $NX_C $(nx_pids))
 
 # ---------------------------------------------------------------- load
-# Prints "req/s p50_ms p99_ms" for one h2load run.
+# Prints "req/s p50_ms p99_ms failed cpu_us_per_req" for one h2load run against the proxy whose
+# pids follow the URL (each case had a warm-up run before its rounds).
 run() {
-  local url=$1 log=$W/h2load.log
+  local url=$1 log=$W/h2load.log; shift
   rm -f "$log"
-  local out; out=$(h2load -c 32 -m 10 -t 1 -D "$DUR" --warm-up-time=1 --log-file="$log" "$url" 2>&1)
+  local c0 c1; c0=$(cpu_ticks "$@")
+  local out; out=$(h2load -c 32 -m 10 -t 1 -D "$DUR" --log-file="$log" "$url" 2>&1)
+  c1=$(cpu_ticks "$@")
+  local done_n; done_n=$(echo "$out" | awk '/^requests:/{print $6}')
   local rps; rps=$(echo "$out" | awk '/^finished in/{for(i=1;i<=NF;i++) if($i ~ /req\/s/) {gsub(",","",$(i-1)); print $(i-1)}}')
   local fails; fails=$(echo "$out" | awk '/^requests:/{print $10+$12}')
   local lat; lat=$(sort -n -k3 "$log" | awk '{d[NR]=$3} END{printf "%.2f %.2f", d[int(NR*0.5)]/1000, d[int(NR*0.99)]/1000}')
-  echo "$rps $lat $fails"
+  echo "$rps $lat $fails $(cpu_us_per_req "$c0" "$c1" "$done_n")"
 }
 declare -A SUM
-echo "# raw runs: proto path proxy req/s p50_ms p99_ms failed"
+echo "# raw runs: proto path proxy req/s p50_ms p99_ms failed cpu_us_per_req"
 for proto in h2c h2; do
   for path in /small /16k; do
     if [[ $proto == h2c ]]; then gu="http://127.0.0.1:$GW_C$path"; nu="http://127.0.0.1:$NX_C$path";
     else gu="https://127.0.0.1:$GW_T$path"; nu="https://127.0.0.1:$NX_T$path"; fi
     h2load -c 32 -m 10 -D 1 "$gu" >/dev/null 2>&1; h2load -c 32 -m 10 -D 1 "$nu" >/dev/null 2>&1
     for r in $(seq 1 $ROUNDS); do
-      for px in gatewayd nghttpx; do
-        u=$gu; [[ $px == nghttpx ]] && u=$nu
-        read -r rps p50 p99 failed < <(run "$u")
-        echo "$proto $path $px $rps $p50 $p99 $failed"
+      order="gatewayd nghttpx"; (( r % 2 == 0 )) && order="nghttpx gatewayd"  # neither always goes first
+      for px in $order; do
+        if [[ $px == nghttpx ]]; then read -r rps p50 p99 failed cpu < <(run "$nu" $NX_PID);  # + its worker
+        else read -r rps p50 p99 failed cpu < <(run "$gu" $GW_PID); fi
+        echo "$proto $path $px $rps $p50 $p99 $failed $cpu"
         k="$proto $path $px"
-        SUM[$k]=$(awk -v a="${SUM[$k]:-0 0 0}" -v r="$rps" -v p="$p50" -v q="$p99" \
-          'BEGIN{split(a,x," "); printf "%f %f %f", x[1]+r, x[2]+p, x[3]+q}')
+        SUM[$k]=$(awk -v a="${SUM[$k]:-0 0 0 0}" -v r="$rps" -v p="$p50" -v q="$p99" -v c="$cpu" \
+          'BEGIN{split(a,x," "); printf "%f %f %f %f", x[1]+r, x[2]+p, x[3]+q, x[4]+c}')
       done
     done
   done
@@ -199,13 +207,17 @@ done
 echo
 echo "## h2load -c 32 -m 10 -D $DUR (means of $ROUNDS rounds; ratio = gatewayd / nghttpx)"
 echo
-echo "| protocol | path | gatewayd req/s | nghttpx req/s | ratio | gatewayd p50 / p99 ms | nghttpx p50 / p99 ms |"
-echo "| --- | --- | --- | --- | --- | --- | --- |"
+echo "| protocol | path | gatewayd req/s | nghttpx req/s | ratio | gatewayd p50 / p99 ms | nghttpx p50 / p99 ms | gatewayd CPU µs/req | nghttpx CPU µs/req |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 for proto in h2c h2; do for path in /small /16k; do
-  read -r gr gp gq <<<"${SUM[$proto $path gatewayd]}"; read -r nr np nq <<<"${SUM[$proto $path nghttpx]}"
-  awk -v pr="$proto" -v pa="$path" -v gr="$gr" -v gp="$gp" -v gq="$gq" -v nr="$nr" -v np="$np" -v nq="$nq" -v n=$ROUNDS \
-    'BEGIN{printf "| %s | %s | %.0f | %.0f | %.2f× | %.2f / %.2f | %.2f / %.2f |\n", pr, pa, gr/n, nr/n, gr/nr, gp/n, gq/n, np/n, nq/n}'
+  read -r gr gp gq gc <<<"${SUM[$proto $path gatewayd]}"; read -r nr np nq nc <<<"${SUM[$proto $path nghttpx]}"
+  awk -v pr="$proto" -v pa="$path" -v gr="$gr" -v gp="$gp" -v gq="$gq" -v gc="$gc" -v nr="$nr" -v np="$np" -v nq="$nq" \
+    -v nc="$nc" -v n=$ROUNDS \
+    'BEGIN{printf "| %s | %s | %.0f | %.0f | %.2f× | %.2f / %.2f | %.2f / %.2f | %.1f | %.1f |\n", pr, pa, gr/n, nr/n, gr/nr, gp/n, gq/n, np/n, nq/n, gc/n, nc/n}'
 done; done
+echo
+echo "CPU µs/req: utime+stime of the proxy (nghttpx: master + worker) over the run / requests done;"
+echo "on a 2-core machine shared with h2load and the backend it is steadier than req/s."
 echo
 echo "## memory, $HOLD idle HTTP/2 (h2c) connections"
 echo

@@ -22,3 +22,19 @@ cg_phase() {
   local f; f=$(ls -t "$dir"/cg.*."$pid"* 2>/dev/null | head -1)
   awk '/^(summary|totals):/ {print $2; exit}' "$f"
 }
+
+# CPU time (utime+stime, clock ticks) of the given processes and their children, summed; and the
+# CPU microseconds per request from two such readings: cpu_us_per_req TICKS_BEFORE TICKS_AFTER N.
+kids() { ps -o pid= --ppid "$1" 2>/dev/null | tr -d ' ' || true; }
+cpu_ticks() {
+  local p c t=0 v
+  for p in "$@"; do
+    for c in "$p" $(kids "$p"); do
+      v=$(awk '{print $14 + $15}' "/proc/$c/stat" 2>/dev/null || echo 0); t=$((t + ${v:-0}))
+    done
+  done
+  echo "$t"
+}
+cpu_us_per_req() {
+  awk -v d=$(($2 - $1)) -v n="${3:-0}" -v hz="$(getconf CLK_TCK)" 'BEGIN{ if (n > 0) printf "%.1f", d * 1e6 / hz / n; else print "" }'
+}

@@ -272,7 +272,6 @@ print(f"ready {ok}/{n}", flush=True)
 time.sleep(hold)
 EOF
 
-kids() { ps -o pid= --ppid "$1" 2>/dev/null | tr -d ' ' || true; }
 mem_of() {  # $1 = pid of gatewayd or nginx master -> "rss_kb pss_kb" summed over the process and its children
   local p rss=0 pss=0 r s
   for p in "$1" $(kids "$1"); do
@@ -283,14 +282,6 @@ mem_of() {  # $1 = pid of gatewayd or nginx master -> "rss_kb pss_kb" summed ove
   echo "$rss $pss"
 }
 declare -A PIDOF=([gatewayd]=$GW_PID [nginx]=$NG_PID [backend]=$BE_PID)
-TCK=$(getconf CLK_TCK)
-cpu_ticks() {  # utime+stime (clock ticks) of a process and its children (nginx: master + workers)
-  local p t=0 v
-  for p in "$1" $(kids "$1"); do
-    v=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0); t=$((t + ${v:-0}))
-  done
-  echo "$t"
-}
 alive() {  # $1 = target: stop with a clear message if the process under test is gone
   kill -0 "${PIDOF[$1]}" 2>/dev/null && return 0
   echo "run.sh: $1 (pid ${PIDOF[$1]}) is no longer running; aborting. Last log lines:" >&2
@@ -347,7 +338,7 @@ run_wrk() {  # target case round
   timeout $((DUR + 20)) wrk -t1 -c"$conns" -d"${DUR}s" --latency "${extra[@]}" "http://127.0.0.1:${PORT[$t]}$path" > "$out" 2>&1 || true
   c1=$(cpu_ticks "${PIDOF[$t]}")
   nreq=$(awk '/requests in/{print $1}' "$out")
-  cpu=$(awk -v d=$((c1 - c0)) -v n="${nreq:-0}" -v hz="$TCK" 'BEGIN{ if (n > 0) printf "%.1f", d * 1e6 / hz / n; else print "" }')
+  cpu=$(cpu_us_per_req "$c0" "$c1" "$nreq")
   local rps p50 p99 non2xx sockerr
   rps=$(awk '/^Requests\/sec:/{print $2}' "$out")
   p50=$(lat_ms "$(awk '$1=="50%"{print $2}' "$out")")
@@ -368,7 +359,7 @@ run_h2load() {  # target case round
   timeout $((H2DUR + 20)) h2load --h1 -t1 -c"$conns" -D "$H2DUR" "${extra[@]}" "http://127.0.0.1:${PORT[$t]}$path" > "$out" 2>&1 || true
   c1=$(cpu_ticks "${PIDOF[$t]}")
   nreq=$(awk '/^requests:/{print $8}' "$out")
-  cpu=$(awk -v d=$((c1 - c0)) -v n="${nreq:-0}" -v hz="$TCK" 'BEGIN{ if (n > 0) printf "%.1f", d * 1e6 / hz / n; else print "" }')
+  cpu=$(cpu_us_per_req "$c0" "$c1" "$nreq")
   local rps mean failed
   rps=$(awk '/^finished in/{gsub(",","",$4); print $4}' "$out")
   mean=$(awk '/^time for request:/{print $6}' "$out")
