@@ -2,7 +2,7 @@
 # App-worker benchmark (issue 4): the same WSGI app (tests/support/environ_app.py, GET /hello) under
 # uWSGI, reached through gatewayd (FastCGI and uwsgi) and through nginx (fastcgi_pass with
 # keep-alive, uwsgi_pass), and served directly by gevent.pywsgi and cheroot. Same machine, same
-# run; rounds alternate the targets. Prints requests/s and p99 (wrk --latency) per target and the
+# run; rounds alternate the targets. Prints requests/s and p99 (wrk --latency) per target, the proxies' CPU time per request (utime+stime; nginx: master + worker) and the
 # ratios gatewayd/nginx per protocol.
 #
 # Usage (from the repo root):  bash tests/load/framed.sh [--quick | --callgrind]
@@ -110,22 +110,30 @@ if ((CG)); then
   exit 0
 fi
 
-declare -A RPS P99
-echo "round target req/s p99_ms errors"
+declare -A RPS P99 CPU
+declare -A PROXY_PID=([gatewayd-fastcgi]=$GW_PID [gatewayd-uwsgi]=$GW_PID [nginx-fastcgi]=$NGX_PID [nginx-uwsgi]=$NGX_PID)
+echo "round target req/s p99_ms errors proxy_cpu_us_per_req"
 for r in $(seq 1 $ROUNDS); do
   for t in "${ORDER[@]}"; do
+    pid=${PROXY_PID[$t]:-}
+    c0=$([[ -n $pid ]] && cpu_ticks "$pid" || echo 0)
     out=$(wrk -t1 -c"$CONNS" -d${DUR}s --latency "${URL[$t]}")
+    c1=$([[ -n $pid ]] && cpu_ticks "$pid" || echo 0)
     rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
     p99=$(to_ms "$(awk '$1=="99%" {print $2}' <<<"$out")")
     err=$(awk '/Non-2xx|Socket errors/ {print}' <<<"$out" | tr '\n' ' ')
-    echo "$r $t $rps $p99 ${err:-0}"
-    RPS[$t]="${RPS[$t]:-} $rps"; P99[$t]="${P99[$t]:-} $p99"
+    cpu=""
+    [[ -n $pid ]] && cpu=$(cpu_us_per_req "$c0" "$c1" "$(awk '/requests in/ {print $1}' <<<"$out")")
+    echo "$r $t $rps $p99 ${err:-0} $cpu"
+    RPS[$t]="${RPS[$t]:-} $rps"; P99[$t]="${P99[$t]:-} $p99"; [[ -n $cpu ]] && CPU[$t]="${CPU[$t]:-} $cpu"
   done
 done
 echo
-echo "| target | req/s | p99 (ms) |"
-echo "| --- | --- | --- |"
-for t in "${ORDER[@]}"; do echo "| $t | $(mean "${RPS[$t]}") | $(mean2 "${P99[$t]}") |"; done
+echo "| target | req/s | p99 (ms) | proxy CPU µs/req |"
+echo "| --- | --- | --- | --- |"
+for t in "${ORDER[@]}"; do
+  echo "| $t | $(mean "${RPS[$t]}") | $(mean2 "${P99[$t]}") | $([[ -n ${CPU[$t]:-} ]] && mean "${CPU[$t]}") |"
+done
 echo
 for proto in fastcgi uwsgi; do
   g=$(mean "${RPS[gatewayd-$proto]}"); n=$(mean "${RPS[nginx-$proto]}")
