@@ -236,7 +236,9 @@ class Builder {
         cfg->listeners.push_back(std::move(out));
       }
     } else {
-      cfg->listeners.push_back(Listener{"main"});
+      Listener main;
+      main.name = "main";
+      cfg->listeners.push_back(std::move(main));
     }
 
     if (auto* l = member(root_, "limits")) {
