@@ -485,11 +485,14 @@ class FramedRequest : public UpstreamRequest, public ResponseSink {
   // A kept connection may be closed by the worker just as a request is written to it (uWSGI closes
   // FastCGI connections after each request, php-fpm when a child retires): the worker then closes
   // without a byte of answer, and the request goes once more over a new connection (attemptFailed).
-  // A bodiless request needs nothing kept for that; a small body is copied while it is written,
-  // as nginx replays the request body it buffered. Bodies over kMaxReplayBody are not kept, and
-  // such a request fails instead (it cannot be replayed).
+  // A bodiless request needs nothing kept for that. A body is kept (copied while written, up to
+  // kMaxReplayBody) only for an idempotent method: a worker that read a POST and died before
+  // answering looks the same from here, and a POST must not run twice (RFC 9110 §9.2.2; nginx
+  // does not resend one either). Such a request fails with 502 instead.
   void keepForReplay(evbuffer* data) {
-    if (!reused_conn_ || fresh_only_ || sawResponseBytes()) return dropReplay();
+    if (!reused_conn_ || fresh_only_ || sawResponseBytes() || !http::isIdempotentMethod(head().method)) {
+      return dropReplay();
+    }
     const size_t len = evbuffer_get_length(data);
     if (body_written_ + len > kMaxReplayBody || (body_written_ > 0 && !replay_)) return dropReplay();
     if (!replay_) replay_ = evbuffer_new();
@@ -888,12 +891,18 @@ void FramedConnection::onEvent(short what) {
     int err = errno;
     return close(Failure::ConnectFailed, err ? strerror(err) : "connection closed");
   }
+  // A worker that closes a connection right after the first request on it, while it is kept or
+  // under the next request before any answer, does not keep connections (uWSGI): from then on
+  // its connections are closed after each request, so no request races with its close. (A worker
+  // that closes one after many requests, php-fpm retiring a child, keeps its others.)
+  const int err = errno;
+  if (completed_ == 1 && !host_.closes_kept_connections && up_.protocol() == FramedProtocol::FastCgi &&
+      std::none_of(streams_.begin(), streams_.end(), [](auto& s) { return s.second->sawResponseBytes(); })) {
+    host_.closes_kept_connections = true;
+    GW_LOG(Info, "upstream %s: %s closes kept FastCGI connections; not keeping them", up_.config().name.c_str(),
+           host_.name.c_str());
+  }
   if (what & BEV_EVENT_EOF) {
-    if (parked_ && completed_ > 0 && !host_.closes_kept_connections) {
-      host_.closes_kept_connections = true;
-      GW_LOG(Info, "upstream %s: %s closes kept FastCGI connections; not keeping them", up_.config().name.c_str(),
-             host_.name.c_str());
-    }
     // uwsgi: EOF may end a close-delimited response.
     if (up_.protocol() == FramedProtocol::Uwsgi && !streams_.empty()) {
       onRead();
@@ -904,7 +913,6 @@ void FramedConnection::onEvent(short what) {
     }
     return close(Failure::Reset, "the worker closed the connection");
   }
-  int err = errno;
   close(Failure::Reset, err ? strerror(err) : "connection error");
 }
 
