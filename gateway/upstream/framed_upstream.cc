@@ -116,6 +116,7 @@ class FramedConnection : public fastcgi::DecoderCallbacks, private Transport::Ca
   bool in_read_ = false;
   // False once a request left it without its STDIN end written: never back to the pool then.
   bool reusable_ = true;
+  bool awaiting_values_ = false;  // this connection sent FCGI_GET_VALUES and has no answer yet
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -762,6 +763,7 @@ void FramedConnection::connect() {
                                {.read_high = up_.bufferBytes(), .write_low = up_.bufferBytes() / 4});
   if (up_.protocol() == FramedProtocol::FastCgi && !host_.values_asked) {
     host_.values_asked = true;
+    awaiting_values_ = true;
     fastcgi::encodeGetValues(output());  // sent once connected
   }
 }
@@ -856,6 +858,10 @@ FramedRequest* FramedConnection::stream(uint16_t id) {
 void FramedConnection::close(Failure f, std::string_view detail) {
   if (state_ == State::Closed) return;
   state_ = State::Closed;
+  // Closed before both the answer and the end of any request: whether the worker answers
+  // FCGI_GET_VALUES is still unknown, so the next connection asks. (A request that ended on it
+  // first means it ignores the record, as uWSGI does: its answer would have come before.)
+  if (awaiting_values_ && completed_ == 0) host_.values_asked = false;
   timer_.disable();
   closeTransport(up_.dispatcher(), std::move(io_));  // possibly from inside one of its callbacks
   aborting_.clear();
@@ -973,6 +979,7 @@ void FramedConnection::onEndRequest(uint16_t id, uint32_t app_status, fastcgi::P
 }
 
 void FramedConnection::onGetValuesResult(std::span<const fastcgi::NameValue> values) {
+  awaiting_values_ = false;
   for (const auto& nv : values) {
     auto n = parseUint(nv.value);
     if (!n) continue;
