@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstring>
+#include <memory>
 
 #include "core/util.h"
 #include "http/headers.h"
@@ -224,29 +225,23 @@ proto::Expected<void, EnvironError> writeEnviron(const http::RequestHead& head, 
   // field is classified once: passed on or not, and (for the passed ones) already emitted as part
   // of an earlier field of the same CGI name.
   const std::vector<http::HeaderField>& fields = head.headers.fields();
-  constexpr size_t kSmall = 64;
-  bool small_state[kSmall];
-  std::vector<bool> big_state;
-  if (fields.size() > kSmall) big_state.resize(fields.size());
-  auto pending = [&](size_t i) -> bool { return fields.size() > kSmall ? big_state[i] : small_state[i]; };
-  auto setPending = [&](size_t i, bool v) {
-    if (fields.size() > kSmall) big_state[i] = v;
-    else small_state[i] = v;
-  };
-  for (size_t i = 0; i < fields.size(); ++i) setPending(i, passedAsHttpVar(fields[i].name, o));
+  bool small[64];
+  std::unique_ptr<bool[]> big;  // only for heads of more than 64 fields
+  bool* pending = fields.size() <= std::size(small) ? small : (big = std::make_unique<bool[]>(fields.size())).get();
+  for (size_t i = 0; i < fields.size(); ++i) pending[i] = passedAsHttpVar(fields[i].name, o);
   bool have_host = false;
   char name_buf[128];
   std::string long_name, combined;
   for (size_t i = 0; i < fields.size(); ++i) {
-    if (!pending(i)) continue;  // not passed, or combined into an earlier field
+    if (!pending[i]) continue;  // not passed, or combined into an earlier field
     const http::HeaderField& f = fields[i];
     if (!have_host && iequals(f.name, "Host")) have_host = true;
     std::string_view value = f.value;
     bool combining = false;
     for (size_t j = i + 1; j < fields.size(); ++j) {
       const http::HeaderField& later = fields[j];
-      if (!pending(j) || !sameCgiName(later.name, f.name)) continue;
-      setPending(j, false);
+      if (!pending[j] || !sameCgiName(later.name, f.name)) continue;
+      pending[j] = false;
       if (!combining) combined.assign(f.value);
       combining = true;
       combined += iequals(later.name, "Cookie") ? "; " : ", ";

@@ -150,6 +150,18 @@ TEST(Environ, RepeatedFieldsCombinedWhereFirstSeen) {
   EXPECT_EQ(asMap(*buildEnviron(h, o))["HTTP_X_A"], "1, 2, 3");
 }
 
+// A head of more than 64 fields (the classification spills from the stack to the heap): repeats
+// still combine in order, each name once.
+TEST(Environ, ManyFieldsCombineAcrossTheFirstSixtyFour) {
+  http::RequestHead h = sampleHead();
+  for (int i = 0; i < 100; ++i) h.headers.add("X-" + std::to_string(i % 10), std::to_string(i));
+  auto env = buildEnviron(h, {});
+  ASSERT_TRUE(env);
+  auto m = asMap(*env);
+  EXPECT_EQ(m.size(), env->size()) << "a name appears twice";
+  EXPECT_EQ(m["HTTP_X_3"], "3, 13, 23, 33, 43, 53, 63, 73, 83, 93");
+}
+
 TEST(Environ, ParamsReplaceInPlaceOthersFollowInOrder) {
   http::RequestHead h = sampleHead();
   const std::vector<std::pair<std::string, std::string>> params = {
