@@ -61,7 +61,7 @@ void toLowerInPlace(char* p, size_t n) {
 
 std::string toLower(std::string_view s) {
   std::string out(s);
-  for (char& c : out) c = lowerAscii(c);
+  toLowerInPlace(out.data(), out.size());
   return out;
 }
 

@@ -164,6 +164,22 @@ size_t tokenLength(std::string_view s) {
 
 bool isValidFieldName(std::string_view name) { return !name.empty() && tokenLength(name) == name.size(); }
 
+bool isValidAuthority(std::string_view authority) {
+  if (authority.empty() || authority.size() > 255) return false;
+  static constexpr auto kAllowed = [] {
+    std::array<bool, 256> t{};
+    for (int c = 0; c < 256; ++c) {
+      t[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+             std::string_view("-.:[]_").find(static_cast<char>(c)) != std::string_view::npos;
+    }
+    return t;
+  }();
+  for (unsigned char c : authority) {
+    if (!kAllowed[c]) return false;
+  }
+  return true;
+}
+
 bool isValidFieldValue(std::string_view value) {
   // Eight bytes at a time: a word with a byte below 0x20 or equal to 0x7f (SWAR "has less" and
   // "has zero" tests) is checked byte by byte, since HTAB is allowed.

@@ -74,6 +74,9 @@ bool isValidFieldName(std::string_view name);
 size_t tokenLength(std::string_view s);
 // Field values: no CR, LF, NUL or other CTLs except HTAB (header-injection refusal).
 bool isValidFieldValue(std::string_view value);
+// A Host / :authority value the gateway accepts: 1–255 bytes of ASCII letters, digits and -.:[]_
+// (a host name, an IPv4 or bracketed IPv6 literal, and a port).
+bool isValidAuthority(std::string_view authority);
 
 // Removes hop-by-hop fields (RFC 9110 §7.6.1): Connection and every field it names, Keep-Alive,
 // TE, Transfer-Encoding, Upgrade, Proxy-Connection, Trailer. Content-Length is left alone.

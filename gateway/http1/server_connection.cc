@@ -31,14 +31,6 @@ std::pair<int, const char*> mapParserError(http_errno err) {
   }
 }
 
-bool validAuthority(std::string_view host) {
-  if (host.empty() || host.size() > 255) return false;
-  for (unsigned char c : host) {
-    if (!(isalnum(c) || c == '-' || c == '.' || c == ':' || c == '[' || c == ']' || c == '_')) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 ServerConnection::ServerConnection(Dispatcher& dispatcher, TransportPtr io, const http::ConnectionInfo& info,
@@ -385,7 +377,7 @@ int ServerConnection::onHeadersComplete() {
   }
   if (hosts == 1) {
     h.authority = *h.headers.get("host");
-    if (!validAuthority(h.authority)) {
+    if (!http::isValidAuthority(h.authority)) {
       setParserError(400, "invalid_host", "the Host header is not a valid authority");
       return -1;
     }

@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
-#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -43,23 +42,6 @@ void assign(std::string& to, std::string_view from) {
 template <size_t N>
 bool is(std::string_view s, const char (&lit)[N]) {
   return s.size() == N - 1 && std::memcmp(s.data(), lit, N - 1) == 0;
-}
-
-bool validAuthority(std::string_view host) {
-  if (host.empty() || host.size() > 255) return false;
-  // ASCII letters and digits (isalnum in the C locale, without a call per character) and -.:[]_
-  static constexpr auto kAllowed = [] {
-    std::array<bool, 256> t{};
-    for (int c = 0; c < 256; ++c) {
-      t[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-             std::string_view("-.:[]_").find(static_cast<char>(c)) != std::string_view::npos;
-    }
-    return t;
-  }();
-  for (unsigned char c : host) {
-    if (!kAllowed[c]) return false;
-  }
-  return true;
 }
 
 // Connection-specific fields never go into an HTTP/2 message (RFC 9113 §8.2.2).
@@ -942,7 +924,7 @@ void ServerConnection::startStream(Stream& s, bool end_stream) {
     localError(s, 400, "invalid_host", "the Host header differs from :authority");
     return;
   }
-  if (!validAuthority(h.authority)) {
+  if (!http::isValidAuthority(h.authority)) {
     glitch("bad authority");
     localError(s, 400, "invalid_host", "the authority is not valid");
     return;

@@ -122,3 +122,21 @@ TEST(Trailers, ForbiddenFieldsAreRemovedAndOthersKept) {
   for (const auto& f : t.fields()) left.emplace_back(f.name);
   EXPECT_EQ(left, (std::vector<std::string>{"grpc-status", "X-Checksum"}));
 }
+
+namespace gw::http {
+namespace {
+
+// One check for Host (HTTP/1.1) and :authority (HTTP/2).
+TEST(Headers, ValidAuthority) {
+  for (const char* ok : {"example.com", "a-b.example.com:8443", "127.0.0.1:80", "[::1]:8080", "under_score"}) {
+    EXPECT_TRUE(isValidAuthority(ok)) << ok;
+  }
+  for (std::string bad : {"", "a b", "a/b", "user@host", "a\tb", "\xc3\xa9.com"}) {
+    EXPECT_FALSE(isValidAuthority(bad)) << bad;
+  }
+  EXPECT_TRUE(isValidAuthority(std::string(255, 'a')));
+  EXPECT_FALSE(isValidAuthority(std::string(256, 'a')));
+}
+
+}  // namespace
+}  // namespace gw::http
