@@ -497,17 +497,7 @@ class FramedRequest : public UpstreamRequest, public ResponseSink {
     const size_t len = evbuffer_get_length(data);
     if (body_written_ + len > kMaxReplayBody || (body_written_ > 0 && !replay_)) return dropReplay();
     if (!replay_) replay_ = evbuffer_new();
-    evbuffer_ptr at;
-    evbuffer_ptr_set(data, &at, 0, EVBUFFER_PTR_SET);
-    for (size_t copied = 0; copied < len;) {
-      evbuffer_iovec v[8];
-      int n = std::min(evbuffer_peek(data, -1, &at, v, 8), 8);
-      for (int i = 0; i < n; ++i) {
-        evbuffer_add(replay_, v[i].iov_base, v[i].iov_len);
-        copied += v[i].iov_len;
-      }
-      evbuffer_ptr_set(data, &at, copied, EVBUFFER_PTR_SET);
-    }
+    if (len > 0) evbuffer_add(replay_, evbuffer_pullup(data, -1), len);  // at most kMaxReplayBody
   }
   void dropReplay() {
     if (replay_) evbuffer_free(std::exchange(replay_, nullptr));
