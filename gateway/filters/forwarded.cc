@@ -46,54 +46,48 @@ http::FilterStatus ForwardedFilter::onRequestHeaders(http::RequestHead& head, bo
   const bool trusted = si.peer.family() != AF_UNIX && cfg_->isTrusted(si.peer);
   si.peer_trusted = trusted;
   auto& h = head.headers;
+  auto& out = si.forwarded;
 
-  // Views: field bytes stay valid after the fields are removed below (headers.h).
-  std::string xff_in, fwd_in, proto_lower;
   std::string_view proto = head.scheme, host = head.authority;
   char port_buf[8];
   const char* port_end = std::to_chars(port_buf, port_buf + sizeof(port_buf), si.local_port).ptr;
   std::string_view port(port_buf, static_cast<size_t>(port_end - port_buf));
+  std::string proto_lower;
   if (trusted) {
-    xff_in = h.getCombined("x-forwarded-for");
+    // A trusted proxy's fields stay in the head (an app behind FastCGI or uwsgi sees them as that
+    // proxy sent them); an HTTP upstream gets the combined values below instead of them.
+    std::string xff_in = h.getCombined("x-forwarded-for");
     si.client_address = clientFromXff(xff_in, peer_ip, *cfg_);
     if (auto p = h.get("x-forwarded-proto"); p && validProto(proto_lower = toLower(trim(*p)))) proto = proto_lower;
     if (auto v = h.get("x-forwarded-host"); v && !v->empty()) host = *v;
     if (auto v = h.get("x-forwarded-port"); v && parseUint(trim(*v)) && *parseUint(trim(*v)) <= 65535) {
       port = trim(*v);
     }
-    fwd_in = h.getCombined("forwarded");
+    out.xff = xff_in.empty() ? peer_ip : std::move(xff_in) + ", " + peer_ip;
+    if (cfg_->rfc7239) out.rfc7239 = h.getCombined("forwarded");
   } else {
     si.client_address = peer_ip;
+    out.xff = peer_ip;
+    h.removeIf(http::isForwardingField);
   }
-  h.removeIf([](std::string_view name) {
-    switch (name.size()) {  // cheap dispatch on length before comparing
-      case 9: return iequals(name, "forwarded") || iequals(name, "x-real-ip");
-      case 15: return iequals(name, "x-forwarded-for");
-      case 16: return iequals(name, "x-forwarded-host") || iequals(name, "x-forwarded-port");
-      case 17: return iequals(name, "x-forwarded-proto");
-      default: return false;
-    }
-  });
-  if (xff_in.empty()) {
-    h.add("X-Forwarded-For", peer_ip);
-  } else {
-    h.add("X-Forwarded-For", xff_in + ", " + peer_ip);
-  }
-  h.add("X-Forwarded-Proto", proto);
-  if (!host.empty()) h.add("X-Forwarded-Host", host);
-  h.add("X-Forwarded-Port", port);
+  out.proto = proto;
+  out.host = host;
+  out.port = port;
   if (cfg_->rfc7239) {
-    std::string element = "for=" + forwardedNode(peer_ip);
+    std::string& e = out.rfc7239;
+    if (!e.empty()) e += ", ";
+    e += "for=";
+    e += forwardedNode(peer_ip);
     if (!head.authority.empty()) {
-      element += ";host=\"";
+      e += ";host=\"";
       for (char c : head.authority) {
-        if (c == '"' || c == '\\') element += '\\';
-        element += c;
+        if (c == '"' || c == '\\') e += '\\';
+        e += c;
       }
-      element += '"';
+      e += '"';
     }
-    element += ";proto=" + head.scheme;
-    h.add("Forwarded", fwd_in.empty() ? element : fwd_in + ", " + element);
+    e += ";proto=";
+    e += head.scheme;
   }
   return http::FilterStatus::Continue;
 }

@@ -4,8 +4,9 @@
 //    Forwarded are removed: the peer itself is the client.
 //  - From a trusted peer they are kept, and the client is found by walking X-Forwarded-For from
 //    the right past trusted hops.
-//  - Toward the upstream: X-Forwarded-For (appended), X-Forwarded-Proto/Host/Port, and, when
-//    enabled, an RFC 7239 Forwarded element.
+//  - What an HTTP upstream is to be told (X-Forwarded-For appended, -Proto/-Host/-Port and, when
+//    enabled, an RFC 7239 Forwarded element) goes to StreamInfo::forwarded; the HTTP/1 upstream
+//    writes it in place of a trusted peer's fields. FastCGI / uwsgi apps get REMOTE_ADDR and HTTPS.
 #include <memory>
 #include <string>
 #include <vector>

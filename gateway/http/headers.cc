@@ -180,6 +180,16 @@ bool isValidAuthority(std::string_view authority) {
   return true;
 }
 
+bool isForwardingField(std::string_view name) {
+  switch (name.size()) {  // cheap dispatch on length before comparing
+    case 9: return iequals(name, "forwarded") || iequals(name, "x-real-ip");
+    case 15: return iequals(name, "x-forwarded-for");
+    case 16: return iequals(name, "x-forwarded-host") || iequals(name, "x-forwarded-port");
+    case 17: return iequals(name, "x-forwarded-proto");
+    default: return false;
+  }
+}
+
 bool isValidFieldValue(std::string_view value) {
   // Eight bytes at a time: a word with a byte below 0x20 or equal to 0x7f (SWAR "has less" and
   // "has zero" tests) is checked byte by byte, since HTAB is allowed.

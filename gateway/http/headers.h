@@ -77,6 +77,9 @@ bool isValidFieldValue(std::string_view value);
 // A Host / :authority value the gateway accepts: 1–255 bytes of ASCII letters, digits and -.:[]_
 // (a host name, an IPv4 or bracketed IPv6 literal, and a port).
 bool isValidAuthority(std::string_view authority);
+// X-Forwarded-For/-Proto/-Host/-Port, X-Real-IP, Forwarded: what a proxy says about the client
+// (filters/forwarded decides whom to believe).
+bool isForwardingField(std::string_view name);
 
 // Removes hop-by-hop fields (RFC 9110 §7.6.1): Connection and every field it names, Keep-Alive,
 // TE, Transfer-Encoding, Upgrade, Proxy-Connection, Trailer. Content-Length is left alone.

@@ -424,7 +424,8 @@ class FramedRequest : public UpstreamRequest, public ResponseSink {
     o.remote_addr = si.client_address;
     // The TCP peer's port is the client's only when no trusted proxy stood in between.
     o.remote_port = si.client_address == si.peer_ip ? si.peer.port() : 0;
-    o.https = si.tls;
+    // HTTPS=on over TLS, or when a trusted proxy says the client used https.
+    o.https = si.tls || si.forwarded.proto == "https";
     if (!si.user.empty()) o.remote_user = si.user;
     if (route && route->cgi) {
       const config::RouteCgi& c = *route->cgi;

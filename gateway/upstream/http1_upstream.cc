@@ -73,15 +73,27 @@ class Http1UpstreamRequest : public UpstreamRequest, private http1::ResponsePars
   void sendHeaders(const http::RequestHead& head, bool end_stream) override {
     is_head_ = head.method == "HEAD";
     idempotent_ = http::isIdempotentMethod(head.method);
-    // The client's framing fields are replaced by ours.
-    auto framing = [](std::string_view n) { return iequals(n, "content-length") || iequals(n, "transfer-encoding"); };
+    // The client's framing fields are replaced by ours, and a trusted proxy's forwarding fields by
+    // the combined ones the forwarded filter recorded (an untrusted peer's were removed).
+    const http::StreamInfo::Forwarded& fwd = callbacks_.streamInfo().forwarded;
+    const bool replace_forwarding = callbacks_.streamInfo().peer_trusted;
+    auto skip = [replace_forwarding](std::string_view n) {
+      return iequals(n, "content-length") || iequals(n, "transfer-encoding") ||
+             (replace_forwarding && http::isForwardingField(n));
+    };
+    const std::pair<std::string_view, std::string_view> added[] = {
+        {"X-Forwarded-For", fwd.xff}, {"X-Forwarded-Proto", fwd.proto}, {"X-Forwarded-Host", fwd.host},
+        {"X-Forwarded-Port", fwd.port}, {"Forwarded", fwd.rfc7239}};
     // Sized first, then written with short copies: a dozen fields of four pieces each.
     size_t size = head.method.size() + 1 + head.path.size() + (head.query.empty() ? 0 : 1 + head.query.size()) + 11;
     bool has_host = false;
     for (const auto& f : head.headers.fields()) {
-      if (framing(f.name)) continue;
+      if (skip(f.name)) continue;
       has_host = has_host || iequals(f.name, "host");
       size += f.name.size() + 2 + f.value.size() + 2;
+    }
+    for (const auto& [name, value] : added) {
+      if (!value.empty()) size += name.size() + 2 + value.size() + 2;
     }
     std::string default_host;
     if (!has_host) {
@@ -119,23 +131,20 @@ class Http1UpstreamRequest : public UpstreamRequest, private http1::ResponsePars
         put(head.query);
       }
       put(" HTTP/1.1\r\n");
-      for (const auto& f : head.headers.fields()) {
-        if (framing(f.name)) continue;
-        put(f.name);
+      auto field = [&put](std::string_view name, std::string_view value) {
+        put(name);
         put(": ");
-        put(f.value);
+        put(value);
         put("\r\n");
+      };
+      for (const auto& f : head.headers.fields()) {
+        if (!skip(f.name)) field(f.name, f.value);
       }
-      if (!has_host) {
-        put("Host: ");
-        put(default_host);
-        put("\r\n");
+      for (const auto& [name, value] : added) {
+        if (!value.empty()) field(name, value);
       }
-      if (!length.empty()) {
-        put("Content-Length: ");
-        put(length);
-        put("\r\n");
-      }
+      if (!has_host) field("Host", default_host);
+      if (!length.empty()) field("Content-Length", length);
       if (chunked_) put("Transfer-Encoding: chunked\r\n");
       put("\r\n");
       return static_cast<size_t>(p - start);

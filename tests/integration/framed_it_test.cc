@@ -220,7 +220,8 @@ TEST_F(FramedIT, UwsgiGetAndPostOverEveryTransport) {
   startAll();
   for (const char* t : kTransports) {
     SCOPED_TRACE(t);
-    auto r = curl({"-H", "X-Test: one", "-H", "Proxy: http://evil.example:3128", gw_->url("/"s + t + "/a/b%20c?x=1&y=2")});
+    auto r = curl({"-H", "X-Test: one", "-H", "Proxy: http://evil.example:3128", "-H", "X-Forwarded-For: 6.6.6.6",
+                   "-H", "X-Forwarded-Proto: https", gw_->url("/"s + t + "/a/b%20c?x=1&y=2")});
     ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
     EXPECT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(jsonString(r.body, "REQUEST_METHOD").value_or(""), "GET");
@@ -233,12 +234,50 @@ TEST_F(FramedIT, UwsgiGetAndPostOverEveryTransport) {
     EXPECT_EQ(jsonString(r.body, "SERVER_PORT").value_or(""), std::to_string(gw_->port()));
     EXPECT_FALSE(jsonString(r.body, "HTTP_PROXY").has_value()) << "httpoxy: " << r.body;
     EXPECT_FALSE(jsonString(r.body, "HTTPS").has_value());
+    // The gateway is the app's front server: the facts are in REMOTE_ADDR and HTTPS, no forwarding
+    // header is added, and an untrusted client's are removed.
+    for (const char* k : {"HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST",
+                          "HTTP_X_FORWARDED_PORT", "HTTP_FORWARDED"}) {
+      EXPECT_FALSE(jsonString(r.body, k).has_value()) << k << ": " << r.body;
+    }
 
     r = curl({"--data-binary", "hello body", "-H", "Content-Type: text/x-test", gw_->url("/"s + t + "/post")});
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(jsonString(r.body, "body").value_or(""), "hello body");
     EXPECT_EQ(jsonString(r.body, "CONTENT_LENGTH").value_or(""), "10");
     EXPECT_EQ(jsonString(r.body, "CONTENT_TYPE").value_or(""), "text/x-test");
+  }
+}
+
+// Behind a trusted proxy the app sees the client it names as REMOTE_ADDR (no REMOTE_PORT: the TCP
+// peer's is not the client's), HTTPS=on when that proxy says https, and the proxy's forwarding
+// fields as it sent them (nothing appended: the gateway's hop is REMOTE_ADDR's business).
+TEST_F(FramedIT, TrustedProxyFactsReachTheEnviron) {
+  std::string u, r;
+  for (const char* t : {"fcgi-tcp", "uwsgi-tcp"}) {
+    const bool fcgi = std::string(t).starts_with("fcgi");
+    u += "  - name: "s + t + "\n    kind: " + (fcgi ? "fastcgi" : "uwsgi") + "\n    servers: [\"" +
+         uwsgi_->server(t) + "\"]\n" + (fcgi ? "    keepalive: 0\n" : "");
+    r += "  - prefix: /"s + t + "\n    upstream: " + t + "\n";
+  }
+  gw_ = Gateway::start(tmp_->path(), "workers: 1\ntrusted_proxies: [127.0.0.1/32]\nlisteners:\n  - name: main\n"
+                                     "    address: 127.0.0.1\n    port: 0\nupstreams:\n" + u + "routes:\n" + r +
+                                     "logs:\n  access: off\n");
+  for (const char* t : {"fcgi-tcp", "uwsgi-tcp"}) {
+    SCOPED_TRACE(t);
+    auto res = curl({"-H", "X-Forwarded-For: 203.0.113.7", "-H", "X-Forwarded-Proto: https", "-H",
+                     "X-Forwarded-Host: public.test", gw_->url("/"s + t + "/who")});
+    ASSERT_EQ(res.status, 200) << res.body;
+    EXPECT_EQ(jsonString(res.body, "REMOTE_ADDR").value_or(""), "203.0.113.7") << res.body;
+    EXPECT_FALSE(jsonString(res.body, "REMOTE_PORT").has_value()) << res.body;
+    EXPECT_EQ(jsonString(res.body, "HTTPS").value_or(""), "on") << res.body;
+    EXPECT_EQ(jsonString(res.body, "HTTP_X_FORWARDED_FOR").value_or(""), "203.0.113.7") << res.body;
+    EXPECT_EQ(jsonString(res.body, "HTTP_X_FORWARDED_HOST").value_or(""), "public.test") << res.body;
+    EXPECT_FALSE(jsonString(res.body, "HTTP_X_FORWARDED_PORT").has_value()) << res.body;
+    // Without the proxy's word, the listener's facts.
+    res = curl({gw_->url("/"s + t + "/who")});
+    EXPECT_EQ(jsonString(res.body, "REMOTE_ADDR").value_or(""), "127.0.0.1") << res.body;
+    EXPECT_FALSE(jsonString(res.body, "HTTPS").has_value()) << res.body;
   }
 }
 

@@ -39,6 +39,7 @@ P_FCGI=$(free_port); P_UWSGI=$(free_port); P_GW=$(free_port); P_NGX=$(free_port)
 uwsgi --plugin python3 --master --processes "$PROCS" --die-on-term --need-app --disable-logging \
   --fastcgi-socket 127.0.0.1:$P_FCGI --socket 127.0.0.1:$P_UWSGI --chdir "$ROOT/tests/support" \
   --wsgi-file environ_app.py --logto "$W/uwsgi.log" & PIDS+=($!)
+UW_PID=$!
 /usr/bin/python3 "$ROOT/tests/support/environ_app.py" gevent $P_GEV & PIDS+=($!)
 THREADS=8 /usr/bin/python3 "$ROOT/tests/support/environ_app.py" cheroot $P_CHR & PIDS+=($!)
 
@@ -110,29 +111,30 @@ if ((CG)); then
   exit 0
 fi
 
-declare -A RPS P99 CPU
+declare -A RPS P99 CPU APP
 declare -A PROXY_PID=([gatewayd-fastcgi]=$GW_PID [gatewayd-uwsgi]=$GW_PID [nginx-fastcgi]=$NGX_PID [nginx-uwsgi]=$NGX_PID)
-echo "round target req/s p99_ms errors proxy_cpu_us_per_req"
+echo "round target req/s p99_ms errors proxy_cpu_us_per_req uwsgi_cpu_us_per_req"
 for r in $(seq 1 $ROUNDS); do
   for t in "${ORDER[@]}"; do
     pid=${PROXY_PID[$t]:-}
-    c0=$([[ -n $pid ]] && cpu_ticks "$pid" || echo 0)
+    c0=$([[ -n $pid ]] && cpu_ticks "$pid" || echo 0); u0=$(cpu_ticks "$UW_PID")
     out=$(wrk -t1 -c"$CONNS" -d${DUR}s --latency "${URL[$t]}")
-    c1=$([[ -n $pid ]] && cpu_ticks "$pid" || echo 0)
+    c1=$([[ -n $pid ]] && cpu_ticks "$pid" || echo 0); u1=$(cpu_ticks "$UW_PID")
     rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
     p99=$(to_ms "$(awk '$1=="99%" {print $2}' <<<"$out")")
     err=$(awk '/Non-2xx|Socket errors/ {print}' <<<"$out" | tr '\n' ' ')
-    cpu=""
-    [[ -n $pid ]] && cpu=$(cpu_us_per_req "$c0" "$c1" "$(awk '/requests in/ {print $1}' <<<"$out")")
-    echo "$r $t $rps $p99 ${err:-0} $cpu"
-    RPS[$t]="${RPS[$t]:-} $rps"; P99[$t]="${P99[$t]:-} $p99"; [[ -n $cpu ]] && CPU[$t]="${CPU[$t]:-} $cpu"
+    cpu=""; app=""; n=$(awk '/requests in/ {print $1}' <<<"$out")
+    [[ -n $pid ]] && { cpu=$(cpu_us_per_req "$c0" "$c1" "$n"); app=$(cpu_us_per_req "$u0" "$u1" "$n"); }
+    echo "$r $t $rps $p99 ${err:-0} $cpu $app"
+    RPS[$t]="${RPS[$t]:-} $rps"; P99[$t]="${P99[$t]:-} $p99"
+    [[ -n $cpu ]] && { CPU[$t]="${CPU[$t]:-} $cpu"; APP[$t]="${APP[$t]:-} $app"; }
   done
 done
 echo
-echo "| target | req/s | p99 (ms) | proxy CPU µs/req |"
-echo "| --- | --- | --- | --- |"
+echo "| target | req/s | p99 (ms) | proxy CPU µs/req | uWSGI CPU µs/req |"
+echo "| --- | --- | --- | --- | --- |"
 for t in "${ORDER[@]}"; do
-  echo "| $t | $(mean "${RPS[$t]}") | $(mean2 "${P99[$t]}") | $([[ -n ${CPU[$t]:-} ]] && mean "${CPU[$t]}") |"
+  echo "| $t | $(mean "${RPS[$t]}") | $(mean2 "${P99[$t]}") | $([[ -n ${CPU[$t]:-} ]] && mean "${CPU[$t]}") | $([[ -n ${APP[$t]:-} ]] && mean "${APP[$t]}") |"
 done
 echo
 for proto in fastcgi uwsgi; do

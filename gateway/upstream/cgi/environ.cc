@@ -216,7 +216,7 @@ proto::Expected<void, EnvironError> writeEnviron(const http::RequestHead& head, 
   w.add("GATEWAY_INTERFACE", "CGI/1.1");
   if (!o.server_software.empty()) w.add("SERVER_SOFTWARE", o.server_software);
   w.add("REMOTE_ADDR", o.remote_addr);
-  w.add("REMOTE_PORT", decimal(num, o.remote_port));
+  if (o.remote_port != 0) w.add("REMOTE_PORT", decimal(num, o.remote_port));  // 0: not known
   if (o.https) w.add("HTTPS", "on");
   if (o.remote_user) w.add("REMOTE_USER", *o.remote_user);
   if (o.document_root) w.add("DOCUMENT_ROOT", *o.document_root);

@@ -45,7 +45,7 @@ struct EnvironOptions {
   std::string_view server_name;   // "" = host part of the authority
   uint16_t server_port = 80;
   std::string_view remote_addr;   // the real client after trusted-proxy resolution
-  uint16_t remote_port = 0;
+  uint16_t remote_port = 0;       // 0 = not known (a trusted proxy stood in between): not sent
   bool https = false;
   std::optional<std::string_view> remote_user;
   // PHP. {document_root} and {path_info} in script_filename are replaced by the environ's final

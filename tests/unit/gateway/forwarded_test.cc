@@ -72,12 +72,17 @@ TEST(ForwardedFilter, UntrustedPeerCannotSpoof) {
   EXPECT_EQ(f.onRequestHeaders(h, true), http::FilterStatus::Continue);
   EXPECT_EQ(cb.info.client_address, "2001:db8::9");
   EXPECT_FALSE(cb.info.peer_trusted);
-  EXPECT_EQ(h.headers.getCombined("X-Forwarded-For"), "2001:db8::9");
-  EXPECT_EQ(h.headers.getCombined("X-Forwarded-Proto"), "http");
-  EXPECT_EQ(h.headers.getCombined("X-Forwarded-Host"), "api.example.com");
-  EXPECT_EQ(h.headers.getCombined("X-Forwarded-Port"), "8080");
-  EXPECT_FALSE(h.headers.get("X-Real-IP"));
-  EXPECT_EQ(h.headers.getCombined("Forwarded"), "for=\"[2001:db8::9]\";host=\"api.example.com\";proto=http");
+  // The peer's forwarding fields are gone; what the upstream will be told is this hop's facts.
+  for (const char* n : {"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Port",
+                        "X-Real-IP", "Forwarded"}) {
+    EXPECT_FALSE(h.headers.get(n)) << n;
+  }
+  const auto& fwd = cb.info.forwarded;
+  EXPECT_EQ(fwd.xff, "2001:db8::9");
+  EXPECT_EQ(fwd.proto, "http");
+  EXPECT_EQ(fwd.host, "api.example.com");
+  EXPECT_EQ(fwd.port, "8080");
+  EXPECT_EQ(fwd.rfc7239, "for=\"[2001:db8::9]\";host=\"api.example.com\";proto=http");
 
   RequestIdFilter rid(std::make_shared<RequestIdConfig>());
   rid.setCallbacks(cb);
@@ -99,16 +104,31 @@ TEST(ForwardedFilter, TrustedPeerKeepsAndAppends) {
   f.onRequestHeaders(h, true);
   EXPECT_TRUE(cb.info.peer_trusted);
   EXPECT_EQ(cb.info.client_address, "1.2.3.4");
-  EXPECT_EQ(h.headers.getCombined("X-Forwarded-For"), "1.2.3.4, 10.0.0.5");
-  EXPECT_EQ(h.headers.getCombined("X-Forwarded-Proto"), "https");
-  EXPECT_EQ(h.headers.getCombined("X-Forwarded-Host"), "evil.example");
-  EXPECT_EQ(h.headers.getCombined("X-Forwarded-Port"), "1");
-  EXPECT_EQ(h.headers.getCombined("Forwarded"), "for=1.2.3.4, for=10.0.0.5;host=\"api.example.com\";proto=http");
+  // The trusted proxy's fields stay as it sent them (a FastCGI or uwsgi app sees them); an HTTP
+  // upstream gets the combined values instead.
+  EXPECT_EQ(h.headers.getCombined("X-Forwarded-For"), "1.2.3.4");
+  EXPECT_EQ(h.headers.getCombined("X-Real-IP"), "1.2.3.4");
+  const auto& fwd = cb.info.forwarded;
+  EXPECT_EQ(fwd.xff, "1.2.3.4, 10.0.0.5");
+  EXPECT_EQ(fwd.proto, "https");
+  EXPECT_EQ(fwd.host, "evil.example");
+  EXPECT_EQ(fwd.port, "1");
+  EXPECT_EQ(fwd.rfc7239, "for=1.2.3.4, for=10.0.0.5;host=\"api.example.com\";proto=http");
 
   RequestIdFilter rid(std::make_shared<RequestIdConfig>());
   rid.setCallbacks(cb);
   rid.onRequestHeaders(h, true);
   EXPECT_EQ(cb.info.request_id, "client-chosen");
+}
+
+TEST(ForwardingField, Names) {
+  for (const char* n : {"X-Forwarded-For", "x-forwarded-proto", "X-FORWARDED-HOST", "X-Forwarded-Port", "X-Real-IP",
+                        "Forwarded"}) {
+    EXPECT_TRUE(http::isForwardingField(n)) << n;
+  }
+  for (const char* n : {"X-Forwarded", "X-Forwarded-Fox", "Forwarder", "X-Request-Id", "Host"}) {
+    EXPECT_FALSE(http::isForwardingField(n)) << n;
+  }
 }
 
 TEST(RequestId, Validation) {
