@@ -9,11 +9,14 @@ Dispatcher::Dispatcher(event_base* base) : base_(base) {
   // Embedded events rely on the headers matching the library (the same Debian package).
   if (event_get_struct_event_size() != sizeof(event)) abort();
   deferred_ev_ = event_new(base_, -1, 0, &Dispatcher::onDeferred, this);
+  callbacks_ev_ = event_new(base_, -1, 0, &Dispatcher::onCallbacks, this);
 }
 
 Dispatcher::~Dispatcher() {
   clearDeferred();
   event_free(deferred_ev_);
+  while (cb_head_) unlinkCallback(*cb_head_);
+  event_free(callbacks_ev_);
   for (auto& q : timer_queues_) event_del(&q->ev);
 }
 
@@ -35,6 +38,37 @@ void Dispatcher::clearDeferred() {
 
 void Dispatcher::onDeferred(evutil_socket_t, short, void* arg) {
   static_cast<Dispatcher*>(arg)->clearDeferred();
+}
+
+void Dispatcher::queueCallback(LoopCallback& c) {
+  c.active_ = true;
+  c.round_ = cb_round_;
+  c.prev_ = cb_tail_;
+  c.next_ = nullptr;
+  (cb_tail_ ? cb_tail_->next_ : cb_head_) = &c;
+  cb_tail_ = &c;
+  if (!callbacks_armed_) {
+    event_active(callbacks_ev_, EV_TIMEOUT, 0);
+    callbacks_armed_ = true;
+  }
+}
+
+void Dispatcher::unlinkCallback(LoopCallback& c) {
+  (c.prev_ ? c.prev_->next_ : cb_head_) = c.next_;
+  (c.next_ ? c.next_->prev_ : cb_tail_) = c.prev_;
+  c.prev_ = c.next_ = nullptr;
+  c.active_ = false;
+}
+
+void Dispatcher::onCallbacks(evutil_socket_t, short, void* arg) {
+  auto* d = static_cast<Dispatcher*>(arg);
+  d->callbacks_armed_ = false;
+  const uint32_t round = d->cb_round_++;  // activations from here on belong to the next pass
+  while (d->cb_head_ && d->cb_head_->round_ == round) {
+    LoopCallback* c = d->cb_head_;
+    d->unlinkCallback(*c);
+    c->cb_(-1, EV_TIMEOUT, c->arg_);  // may destroy *c, or any other callback
+  }
 }
 
 namespace {
@@ -77,7 +111,7 @@ Timer::Timer(Dispatcher& d, std::function<void()> cb) : dispatcher_(d), cb_(std:
 
 Timer::~Timer() {
   unlink();
-  if (own_event_) event_del(&ev_);
+  if (own_ev_) event_free(own_ev_);
 }
 
 void Timer::unlink() {
@@ -93,15 +127,12 @@ void Timer::enable(Millis after) {
   unlink();
   TimerQueue* q = dispatcher_.timerQueue(after);
   if (!q) {
-    if (!own_event_) {
-      evtimer_assign(&ev_, dispatcher_.base(), &Timer::onFire, this);
-      own_event_ = true;
-    }
+    if (!own_ev_) own_ev_ = evtimer_new(dispatcher_.base(), &Timer::onFire, this);
     const timeval tv = toTimeval(after);
-    evtimer_add(&ev_, &tv);
+    evtimer_add(own_ev_, &tv);
     return;
   }
-  if (own_event_) event_del(&ev_);
+  if (own_ev_) event_del(own_ev_);
   deadline_ = Clock::now() + after;
   queue_ = q;
   prev_ = q->tail;
@@ -117,20 +148,10 @@ void Timer::enable(Millis after) {
 
 void Timer::disable() {
   unlink();
-  if (own_event_) event_del(&ev_);
+  if (own_ev_) event_del(own_ev_);
 }
 
-bool Timer::enabled() const { return queue_ || (own_event_ && evtimer_pending(&ev_, nullptr)); }
-
-LoopCallback::~LoopCallback() {
-  if (active_) event_del(&ev_);
-}
-
-void LoopCallback::onFire(evutil_socket_t fd, short what, void* arg) {
-  auto* self = static_cast<LoopCallback*>(arg);
-  self->active_ = false;
-  self->cb_(fd, what, self->arg_);  // may destroy *self
-}
+bool Timer::enabled() const { return queue_ || (own_ev_ && evtimer_pending(own_ev_, nullptr)); }
 
 void Timer::onFire(evutil_socket_t, short, void* arg) { static_cast<Timer*>(arg)->cb_(); }
 

@@ -20,6 +20,7 @@ class Deletable {
 using DeletablePtr = std::unique_ptr<Deletable>;
 
 class Timer;
+class LoopCallback;
 
 // Enabled timers of one duration, in deadline order (same duration: later enable, later
 // deadline), under one libevent timer armed for the head.
@@ -49,10 +50,20 @@ class Dispatcher {
   void clearDeferred();
 
  private:
+  friend class LoopCallback;
   static void onDeferred(evutil_socket_t, short, void* arg);
   static void onTimerQueue(evutil_socket_t, short, void* arg);
+  static void onCallbacks(evutil_socket_t, short, void* arg);
+  void queueCallback(LoopCallback& c);
+  void unlinkCallback(LoopCallback& c);
   event_base* base_;
   event* deferred_ev_;
+  // Activated LoopCallbacks, in order, run by one libevent event per pass.
+  event* callbacks_ev_;
+  LoopCallback* cb_head_ = nullptr;
+  LoopCallback* cb_tail_ = nullptr;
+  uint32_t cb_round_ = 0;  // the pass the next activation belongs to
+  bool callbacks_armed_ = false;
   std::vector<DeletablePtr> to_delete_;
   std::vector<DeletablePtr> deleting_;  // the round being destroyed
   static constexpr size_t kMaxTimerQueues = 32;
@@ -83,39 +94,36 @@ class Timer {
   Timer* prev_ = nullptr;
   Timer* next_ = nullptr;
   Clock::time_point deadline_{};
-  bool own_event_ = false;  // ev_ assigned (used only past kMaxTimerQueues durations)
-  event ev_;
+  event* own_ev_ = nullptr;  // only past kMaxTimerQueues distinct durations
 };
 
 // "Run this soon, from the loop": activate() schedules `cb(-1, EV_TIMEOUT, arg)` once for the current loop pass
 // (activating twice before it runs still runs it once). Used to leave a callback stack before
 // acting (pipelining, flushing output, resuming after backpressure). Destruction cancels it.
-// The event is assigned on the first activate() (several per request are never used), and
-// libevent is called only to activate it or to cancel it while active.
+// Activated callbacks wait in the dispatcher's list and run in activation order from one libevent
+// event (no event per callback: a request has several, and most are never activated); one
+// activated while the list runs waits for the next pass.
 class LoopCallback {
  public:
-  LoopCallback(Dispatcher& d, event_callback_fn cb, void* arg) : base_(d.base()), cb_(cb), arg_(arg) {}
-  ~LoopCallback();
+  LoopCallback(Dispatcher& d, event_callback_fn cb, void* arg) : dispatcher_(d), cb_(cb), arg_(arg) {}
+  ~LoopCallback() {
+    if (active_) dispatcher_.unlinkCallback(*this);
+  }
   LoopCallback(const LoopCallback&) = delete;
   LoopCallback& operator=(const LoopCallback&) = delete;
   void activate() {
-    if (active_) return;
-    if (!assigned_) {
-      event_assign(&ev_, base_, -1, 0, &LoopCallback::onFire, this);
-      assigned_ = true;
-    }
-    active_ = true;
-    event_active(&ev_, EV_TIMEOUT, 0);
+    if (!active_) dispatcher_.queueCallback(*this);
   }
 
  private:
-  static void onFire(evutil_socket_t fd, short what, void* arg);
-  event_base* base_;
+  friend class Dispatcher;
+  Dispatcher& dispatcher_;
   event_callback_fn cb_;
   void* arg_;
-  bool assigned_ = false;
+  LoopCallback* prev_ = nullptr;
+  LoopCallback* next_ = nullptr;
+  uint32_t round_ = 0;
   bool active_ = false;
-  event ev_;
 };
 
 // Runs a callback on a loop's thread when another thread calls wake() (an eventfd). This is the

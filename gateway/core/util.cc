@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
-#include <random>
 
 namespace gw {
 
@@ -105,15 +104,47 @@ std::string hexEncode(const void* data, size_t n) {
   return out;
 }
 
+namespace {
+// xoshiro256** (Blackman & Vigna): 32 bytes of state per thread, seeded from getrandom. Request
+// ids need to be unique, not secret; mt19937_64's 2.5 KB state and its periodic regeneration cost
+// cache lines on every request.
+struct Xoshiro256 {
+  uint64_t s[4];
+  static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+  uint64_t next() {
+    const uint64_t result = rotl(s[1] * 5, 7) * 9;
+    const uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+  }
+};
+
+[[gnu::cold]] Xoshiro256 seededXoshiro() {
+  Xoshiro256 g{};
+  if (getrandom(g.s, sizeof(g.s), 0) != sizeof(g.s)) {
+    g.s[0] = static_cast<uint64_t>(Clock::now().time_since_epoch().count());
+  }
+  // splitmix64 over the seed: no all-zero state, and a weak seed (the clock) is spread out.
+  uint64_t x = g.s[0] ^ g.s[1] ^ g.s[2] ^ g.s[3];
+  for (uint64_t& w : g.s) {
+    x += 0x9e3779b97f4a7c15ULL;
+    uint64_t z = x;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    w ^= z ^ (z >> 31);
+  }
+  if ((g.s[0] | g.s[1] | g.s[2] | g.s[3]) == 0) g.s[0] = 1;
+  return g;
+}
+}  // namespace
+
 std::string randomRequestId() {
-  thread_local std::mt19937_64 rng = [] {
-    uint64_t seed[2] = {0, 0};
-    if (getrandom(seed, sizeof(seed), 0) != sizeof(seed)) {
-      seed[0] = static_cast<uint64_t>(Clock::now().time_since_epoch().count());
-    }
-    std::seed_seq seq{seed[0], seed[1]};
-    return std::mt19937_64(seq);
-  }();
+  thread_local Xoshiro256 rng = seededXoshiro();
   // Two digits per byte, low nibble first.
   static constexpr auto kHexPairs = [] {
     std::array<std::array<char, 2>, 256> t{};
@@ -125,7 +156,7 @@ std::string randomRequestId() {
   // (GCC 12's resize_and_overwrite may pass the operation the grown capacity instead of 32.)
   out.resize_and_overwrite(32, [](char* p, size_t) {
     for (int half = 0; half < 2; ++half) {
-      uint64_t v = rng();
+      uint64_t v = rng.next();
       for (int i = 0; i < 8; ++i, v >>= 8) std::memcpy(p + half * 16 + i * 2, kHexPairs[v & 0xff].data(), 2);
     }
     return size_t{32};

@@ -40,55 +40,71 @@ std::string forwardedNode(const std::string& ip) {
   return ip;
 }
 
+namespace {
+std::string portString(uint16_t port) {
+  char buf[8];
+  return std::string(buf, std::to_chars(buf, buf + sizeof(buf), port).ptr);
+}
+
+// A trusted proxy's word (out of line: the usual peer is not one). Its fields stay in the head (an
+// app behind FastCGI or uwsgi sees them as that proxy sent them); an HTTP upstream gets the
+// combined values instead of them.
+[[gnu::noinline, gnu::cold]] void believeTrustedPeer(const http::RequestHead& head, http::StreamInfo& si,
+                                                     const ForwardedConfig& cfg) {
+  const auto& h = head.headers;
+  auto& out = si.forwarded;
+  std::string xff_in = h.getCombined("x-forwarded-for");
+  si.client_address = clientFromXff(xff_in, si.peer_ip, cfg);
+  out.xff = xff_in.empty() ? si.peer_ip : std::move(xff_in) + ", " + si.peer_ip;
+  std::string proto;
+  if (auto p = h.get("x-forwarded-proto"); p && validProto(proto = toLower(trim(*p)))) {
+    out.proto = std::move(proto);
+  } else {
+    out.proto = head.scheme;
+  }
+  auto host = h.get("x-forwarded-host");
+  out.host = host && !host->empty() ? *host : head.authority;
+  auto port = h.get("x-forwarded-port");
+  auto port_value = port ? parseUint(trim(*port)) : std::nullopt;
+  out.port = port_value && *port_value <= 65535 ? std::string(trim(*port)) : portString(si.local_port);
+  if (cfg.rfc7239) out.rfc7239 = h.getCombined("forwarded");
+}
+
+// This hop's RFC 7239 element, appended to a trusted peer's Forwarded value (if any).
+[[gnu::noinline, gnu::cold]] void appendRfc7239(const http::RequestHead& head, http::StreamInfo& si) {
+  std::string& e = si.forwarded.rfc7239;
+  if (!e.empty()) e += ", ";
+  e += "for=";
+  e += forwardedNode(si.peer_ip);
+  if (!head.authority.empty()) {
+    e += ";host=\"";
+    for (char c : head.authority) {
+      if (c == '"' || c == '\\') e += '\\';
+      e += c;
+    }
+    e += '"';
+  }
+  e += ";proto=";
+  e += head.scheme;
+}
+}  // namespace
+
 http::FilterStatus ForwardedFilter::onRequestHeaders(http::RequestHead& head, bool) {
   http::StreamInfo& si = callbacks().streamInfo();
-  const std::string& peer_ip = si.peer_ip;
-  const bool trusted = si.peer.family() != AF_UNIX && cfg_->isTrusted(si.peer);
-  si.peer_trusted = trusted;
-  auto& h = head.headers;
-  auto& out = si.forwarded;
-
-  std::string_view proto = head.scheme, host = head.authority;
-  char port_buf[8];
-  const char* port_end = std::to_chars(port_buf, port_buf + sizeof(port_buf), si.local_port).ptr;
-  std::string_view port(port_buf, static_cast<size_t>(port_end - port_buf));
-  std::string proto_lower;
-  if (trusted) {
-    // A trusted proxy's fields stay in the head (an app behind FastCGI or uwsgi sees them as that
-    // proxy sent them); an HTTP upstream gets the combined values below instead of them.
-    std::string xff_in = h.getCombined("x-forwarded-for");
-    si.client_address = clientFromXff(xff_in, peer_ip, *cfg_);
-    if (auto p = h.get("x-forwarded-proto"); p && validProto(proto_lower = toLower(trim(*p)))) proto = proto_lower;
-    if (auto v = h.get("x-forwarded-host"); v && !v->empty()) host = *v;
-    if (auto v = h.get("x-forwarded-port"); v && parseUint(trim(*v)) && *parseUint(trim(*v)) <= 65535) {
-      port = trim(*v);
-    }
-    out.xff = xff_in.empty() ? peer_ip : std::move(xff_in) + ", " + peer_ip;
-    if (cfg_->rfc7239) out.rfc7239 = h.getCombined("forwarded");
+  si.peer_trusted = si.peer.family() != AF_UNIX && cfg_->isTrusted(si.peer);
+  if (si.peer_trusted) {
+    believeTrustedPeer(head, si, *cfg_);
   } else {
-    si.client_address = peer_ip;
-    out.xff = peer_ip;
-    h.removeIf(http::isForwardingField);
+    // The peer is the client; what it says about others is dropped.
+    si.client_address = si.peer_ip;
+    head.headers.removeIf(http::isForwardingField);
+    auto& out = si.forwarded;
+    out.xff = si.peer_ip;
+    out.proto = head.scheme;
+    out.host = head.authority;
+    out.port = portString(si.local_port);
   }
-  out.proto = proto;
-  out.host = host;
-  out.port = port;
-  if (cfg_->rfc7239) {
-    std::string& e = out.rfc7239;
-    if (!e.empty()) e += ", ";
-    e += "for=";
-    e += forwardedNode(peer_ip);
-    if (!head.authority.empty()) {
-      e += ";host=\"";
-      for (char c : head.authority) {
-        if (c == '"' || c == '\\') e += '\\';
-        e += c;
-      }
-      e += '"';
-    }
-    e += ";proto=";
-    e += head.scheme;
-  }
+  if (cfg_->rfc7239) appendRfc7239(head, si);
   return http::FilterStatus::Continue;
 }
 

@@ -218,8 +218,21 @@ std::vector<std::string_view> splitList(std::string_view value) {
   return out;
 }
 
-void removeHopByHop(HeaderMap& headers) {
-  std::vector<std::string> named;  // fields listed in Connection (rare)
+namespace {
+bool isHopByHopName(std::string_view name) {
+  switch (name.size()) {  // cheap dispatch on length before comparing
+    case 2: return iequals(name, "te");
+    case 7: return iequals(name, "upgrade") || iequals(name, "trailer");
+    case 10: return iequals(name, "connection") || iequals(name, "keep-alive");
+    case 16: return iequals(name, "proxy-connection");
+    case 17: return iequals(name, "transfer-encoding");
+    default: return false;
+  }
+}
+
+// Out of line and cold: most requests (every HTTP/2 one) have no hop-by-hop field at all.
+[[gnu::noinline, gnu::cold]] void removeHopByHopFields(HeaderMap& headers) {
+  std::vector<std::string> named;  // fields listed in Connection
   for (const auto& f : headers.fields()) {
     if (!iequals(f.name, "connection")) continue;
     forEachListItem(f.value, [&](std::string_view token) {
@@ -232,19 +245,21 @@ void removeHopByHop(HeaderMap& headers) {
     });
   }
   headers.removeIf([&](std::string_view name) {
-    switch (name.size()) {  // cheap dispatch on length before comparing
-      case 2: if (iequals(name, "te")) return true; break;
-      case 7: if (iequals(name, "upgrade") || iequals(name, "trailer")) return true; break;
-      case 10: if (iequals(name, "connection") || iequals(name, "keep-alive")) return true; break;
-      case 16: if (iequals(name, "proxy-connection")) return true; break;
-      case 17: if (iequals(name, "transfer-encoding")) return true; break;
-      default: break;
-    }
+    if (isHopByHopName(name)) return true;
     for (const auto& n : named) {
       if (iequals(name, n)) return true;
     }
     return false;
   });
+}
+}  // namespace
+
+void removeHopByHop(HeaderMap& headers) {
+  // Fields named in Connection are removed too, and a Connection field is itself hop-by-hop: with
+  // no hop-by-hop name present there is nothing to do.
+  for (const auto& f : headers.fields()) {
+    if (isHopByHopName(f.name)) return removeHopByHopFields(headers);
+  }
 }
 
 void removeForbiddenTrailers(HeaderMap& trailers, const std::vector<std::string>& also) {

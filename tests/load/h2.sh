@@ -73,6 +73,7 @@ http { access_log off; keepalive_requests 1000000; keepalive_timeout 120s;
   server { listen 127.0.0.1:$BE backlog=4096; root $W/www; } }
 EOF
 "$NGINX" -c "$W/be/nginx.conf" -p "$W/be" 2>"$W/be/stderr" & PIDS+=($!)
+BE_PID=$!
 wait_tcp "$BE"
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
@@ -168,22 +169,22 @@ read -r gb ga < <(measure $GW_C $GW_PID)
 read -r nb na < <(measure $NX_C $(nx_pids))
 
 # ---------------------------------------------------------------- load
-# Prints "req/s p50_ms p99_ms failed cpu_us_per_req" for one h2load run against the proxy whose
-# pids follow the URL (each case had a warm-up run before its rounds).
+# Prints "req/s p50_ms p99_ms failed cpu_us_per_req backend_cpu_us_per_req" for one h2load run
+# against the proxy whose pids follow the URL (each case had a warm-up run before its rounds).
 run() {
   local url=$1 log=$W/h2load.log; shift
   rm -f "$log"
-  local c0 c1; c0=$(cpu_ticks "$@")
+  local c0 c1 b0 b1; c0=$(cpu_ticks "$@"); b0=$(cpu_ticks $BE_PID)
   local out; out=$(h2load -c 32 -m 10 -t 1 -D "$DUR" --log-file="$log" "$url" 2>&1)
-  c1=$(cpu_ticks "$@")
+  c1=$(cpu_ticks "$@"); b1=$(cpu_ticks $BE_PID)
   local done_n; done_n=$(echo "$out" | awk '/^requests:/{print $6}')
   local rps; rps=$(echo "$out" | awk '/^finished in/{for(i=1;i<=NF;i++) if($i ~ /req\/s/) {gsub(",","",$(i-1)); print $(i-1)}}')
   local fails; fails=$(echo "$out" | awk '/^requests:/{print $10+$12}')
   local lat; lat=$(sort -n -k3 "$log" | awk '{d[NR]=$3} END{printf "%.2f %.2f", d[int(NR*0.5)]/1000, d[int(NR*0.99)]/1000}')
-  echo "$rps $lat $fails $(cpu_us_per_req "$c0" "$c1" "$done_n")"
+  echo "$rps $lat $fails $(cpu_us_per_req "$c0" "$c1" "$done_n") $(cpu_us_per_req "$b0" "$b1" "$done_n")"
 }
 declare -A SUM
-echo "# raw runs: proto path proxy req/s p50_ms p99_ms failed cpu_us_per_req"
+echo "# raw runs: proto path proxy req/s p50_ms p99_ms failed cpu_us_per_req backend_cpu_us_per_req"
 for proto in h2c h2; do
   for path in /small /16k; do
     if [[ $proto == h2c ]]; then gu="http://127.0.0.1:$GW_C$path"; nu="http://127.0.0.1:$NX_C$path";
@@ -192,12 +193,12 @@ for proto in h2c h2; do
     for r in $(seq 1 $ROUNDS); do
       order="gatewayd nghttpx"; (( r % 2 == 0 )) && order="nghttpx gatewayd"  # neither always goes first
       for px in $order; do
-        if [[ $px == nghttpx ]]; then read -r rps p50 p99 failed cpu < <(run "$nu" $NX_PID);  # + its worker
-        else read -r rps p50 p99 failed cpu < <(run "$gu" $GW_PID); fi
-        echo "$proto $path $px $rps $p50 $p99 $failed $cpu"
+        if [[ $px == nghttpx ]]; then read -r rps p50 p99 failed cpu be < <(run "$nu" $NX_PID);  # + its worker
+        else read -r rps p50 p99 failed cpu be < <(run "$gu" $GW_PID); fi
+        echo "$proto $path $px $rps $p50 $p99 $failed $cpu $be"
         k="$proto $path $px"
-        SUM[$k]=$(awk -v a="${SUM[$k]:-0 0 0 0}" -v r="$rps" -v p="$p50" -v q="$p99" -v c="$cpu" \
-          'BEGIN{split(a,x," "); printf "%f %f %f %f", x[1]+r, x[2]+p, x[3]+q, x[4]+c}')
+        SUM[$k]=$(awk -v a="${SUM[$k]:-0 0 0 0 0}" -v r="$rps" -v p="$p50" -v q="$p99" -v c="$cpu" -v b="$be" \
+          'BEGIN{split(a,x," "); printf "%f %f %f %f %f", x[1]+r, x[2]+p, x[3]+q, x[4]+c, x[5]+b}')
       done
     done
   done
@@ -207,17 +208,18 @@ done
 echo
 echo "## h2load -c 32 -m 10 -D $DUR (means of $ROUNDS rounds; ratio = gatewayd / nghttpx)"
 echo
-echo "| protocol | path | gatewayd req/s | nghttpx req/s | ratio | gatewayd p50 / p99 ms | nghttpx p50 / p99 ms | gatewayd CPU µs/req | nghttpx CPU µs/req |"
-echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+echo "| protocol | path | gatewayd req/s | nghttpx req/s | ratio | gatewayd p50 / p99 ms | nghttpx p50 / p99 ms | gatewayd CPU µs/req | nghttpx CPU µs/req | backend CPU µs/req (gatewayd / nghttpx) |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 for proto in h2c h2; do for path in /small /16k; do
-  read -r gr gp gq gc <<<"${SUM[$proto $path gatewayd]}"; read -r nr np nq nc <<<"${SUM[$proto $path nghttpx]}"
+  read -r gr gp gq gc gk <<<"${SUM[$proto $path gatewayd]}"; read -r nr np nq nc nk <<<"${SUM[$proto $path nghttpx]}"
   awk -v pr="$proto" -v pa="$path" -v gr="$gr" -v gp="$gp" -v gq="$gq" -v gc="$gc" -v nr="$nr" -v np="$np" -v nq="$nq" \
-    -v nc="$nc" -v n=$ROUNDS \
-    'BEGIN{printf "| %s | %s | %.0f | %.0f | %.2f× | %.2f / %.2f | %.2f / %.2f | %.1f | %.1f |\n", pr, pa, gr/n, nr/n, gr/nr, gp/n, gq/n, np/n, nq/n, gc/n, nc/n}'
+    -v nc="$nc" -v gk="$gk" -v nk="$nk" -v n=$ROUNDS \
+    'BEGIN{printf "| %s | %s | %.0f | %.0f | %.2f× | %.2f / %.2f | %.2f / %.2f | %.1f | %.1f | %.1f / %.1f |\n", pr, pa, gr/n, nr/n, gr/nr, gp/n, gq/n, np/n, nq/n, gc/n, nc/n, gk/n, nk/n}'
 done; done
 echo
 echo "CPU µs/req: utime+stime of the proxy (nghttpx: master + worker) over the run / requests done;"
-echo "on a 2-core machine shared with h2load and the backend it is steadier than req/s."
+echo "on a 2-core machine shared with h2load and the backend it is steadier than req/s. Backend CPU:"
+echo "the same for the nginx behind both (what each proxy's requests cost it)."
 echo
 echo "## memory, $HOLD idle HTTP/2 (h2c) connections"
 echo

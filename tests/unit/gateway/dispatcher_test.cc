@@ -130,5 +130,37 @@ TEST(LoopCallback, DestroyedWhilePendingNeverRunsAndUnusedOneCostsNothing) {
   EXPECT_EQ(other.runs, 1);
 }
 
+// Pending callbacks run in activation order; one destroyed by an earlier one in the same pass
+// does not run, one activated during the pass runs after the pass.
+TEST(LoopCallback, RunInOrderAndOneDestroyedByAnEarlierOneNeverRuns) {
+  Loop l;
+  std::vector<std::string> order;
+  struct Named {
+    std::vector<std::string>* order;
+    std::string name;
+    std::function<void()> then;
+    static void cb(evutil_socket_t fd, short what, void* arg) {
+      auto* n = static_cast<Named*>(arg);
+      EXPECT_EQ(fd, -1);
+      EXPECT_EQ(what, EV_TIMEOUT);
+      n->order->push_back(n->name);
+      if (n->then) n->then();
+    }
+  };
+  Named a{&order, "a", {}}, b{&order, "b", {}}, c{&order, "c", {}}, d{&order, "d", {}};
+  auto cb_a = std::make_unique<LoopCallback>(*l.d, &Named::cb, &a);
+  auto cb_b = std::make_unique<LoopCallback>(*l.d, &Named::cb, &b);
+  LoopCallback cb_c(*l.d, &Named::cb, &c), cb_d(*l.d, &Named::cb, &d);
+  a.then = [&] {
+    cb_b.reset();      // pending: never runs
+    cb_d.activate();   // runs after c, in the next pass
+  };
+  cb_c.activate();
+  cb_a->activate();
+  cb_b->activate();
+  l.run();
+  EXPECT_EQ(order, (std::vector<std::string>{"c", "a", "d"}));
+}
+
 }  // namespace
 }  // namespace gw
