@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <functional>
+#include <thread>
 
 namespace gw {
 
@@ -106,7 +108,8 @@ std::string hexEncode(const void* data, size_t n) {
 
 namespace {
 // xoshiro256** (Blackman & Vigna): 32 bytes of state per thread, seeded from getrandom. Request
-// ids need to be unique, not secret; mt19937_64's 2.5 KB state and its periodic regeneration cost
+// ids need to be unique, not secret (a few of them reveal the generator's state: nothing may use
+// one as a token); mt19937_64's 2.5 KB state and its periodic regeneration cost
 // cache lines on every request.
 struct Xoshiro256 {
   uint64_t s[4];
@@ -126,8 +129,9 @@ struct Xoshiro256 {
 
 [[gnu::cold]] Xoshiro256 seededXoshiro() {
   Xoshiro256 g{};
-  if (getrandom(g.s, sizeof(g.s), 0) != sizeof(g.s)) {
+  if (getrandom(g.s, sizeof(g.s), 0) != sizeof(g.s)) {  // no entropy: the clock and this thread
     g.s[0] = static_cast<uint64_t>(Clock::now().time_since_epoch().count());
+    g.s[1] = std::hash<std::thread::id>{}(std::this_thread::get_id());
   }
   // splitmix64 over the seed: no all-zero state, and a weak seed (the clock) is spread out.
   uint64_t x = g.s[0] ^ g.s[1] ^ g.s[2] ^ g.s[3];

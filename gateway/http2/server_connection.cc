@@ -118,7 +118,7 @@ class ServerConnection::Stream : public http::ResponseEncoder, public Deletable 
         resp_body(evbuffer_new()), timer(c.dispatcher_, [this] { conn.onStreamTimer(*this); }) {
     head->version_major = 2;
     head->version_minor = 0;
-    head->headers.reserve(16);  // the gateway's own fields (X-Forwarded-*, request id) join them
+    head->headers.reserve(16);  // the gateway's own fields (request id, mTLS subject) may join them
   }
   ~Stream() override {
     if (req_body) evbuffer_free(req_body);

@@ -250,8 +250,9 @@ TEST_F(FramedIT, UwsgiGetAndPostOverEveryTransport) {
 }
 
 // Behind a trusted proxy the app sees the client it names as REMOTE_ADDR (no REMOTE_PORT: the TCP
-// peer's is not the client's), HTTPS=on when that proxy says https, and the proxy's forwarding
-// fields as it sent them (nothing appended: the gateway's hop is REMOTE_ADDR's business).
+// peer's is not the client's), HTTPS=on and SERVER_PORT as that proxy says the client used them,
+// and the proxy's forwarding fields as it sent them (nothing appended: the gateway's hop is
+// REMOTE_ADDR's business).
 TEST_F(FramedIT, TrustedProxyFactsReachTheEnviron) {
   std::string u, r;
   for (const char* t : {"fcgi-tcp", "uwsgi-tcp"}) {
@@ -266,18 +267,21 @@ TEST_F(FramedIT, TrustedProxyFactsReachTheEnviron) {
   for (const char* t : {"fcgi-tcp", "uwsgi-tcp"}) {
     SCOPED_TRACE(t);
     auto res = curl({"-H", "X-Forwarded-For: 203.0.113.7", "-H", "X-Forwarded-Proto: https", "-H",
-                     "X-Forwarded-Host: public.test", gw_->url("/"s + t + "/who")});
+                     "X-Forwarded-Host: public.test", "-H", "X-Forwarded-Port: 443", gw_->url("/"s + t + "/who")});
     ASSERT_EQ(res.status, 200) << res.body;
     EXPECT_EQ(jsonString(res.body, "REMOTE_ADDR").value_or(""), "203.0.113.7") << res.body;
     EXPECT_FALSE(jsonString(res.body, "REMOTE_PORT").has_value()) << res.body;
     EXPECT_EQ(jsonString(res.body, "HTTPS").value_or(""), "on") << res.body;
     EXPECT_EQ(jsonString(res.body, "HTTP_X_FORWARDED_FOR").value_or(""), "203.0.113.7") << res.body;
     EXPECT_EQ(jsonString(res.body, "HTTP_X_FORWARDED_HOST").value_or(""), "public.test") << res.body;
-    EXPECT_FALSE(jsonString(res.body, "HTTP_X_FORWARDED_PORT").has_value()) << res.body;
+    EXPECT_EQ(jsonString(res.body, "HTTP_X_FORWARDED_PORT").value_or(""), "443") << res.body;
+    EXPECT_EQ(jsonString(res.body, "SERVER_PORT").value_or(""), "443") << res.body;
     // Without the proxy's word, the listener's facts.
     res = curl({gw_->url("/"s + t + "/who")});
     EXPECT_EQ(jsonString(res.body, "REMOTE_ADDR").value_or(""), "127.0.0.1") << res.body;
     EXPECT_FALSE(jsonString(res.body, "HTTPS").has_value()) << res.body;
+    EXPECT_EQ(jsonString(res.body, "SERVER_PORT").value_or(""), std::to_string(gw_->port())) << res.body;
+    EXPECT_FALSE(jsonString(res.body, "HTTP_X_FORWARDED_FOR").has_value()) << res.body;
   }
 }
 

@@ -77,7 +77,9 @@ TEST_P(ProtoIT, ServedOverTheRequestedProtocol) {
   EXPECT_EQ(jsonString(log[0], "protocol").value_or(""), GetParam() == Proto::Http1 ? "HTTP/1.1" : "HTTP/2.0")
       << log[0];
   // HTTP/2 cookie crumbs reach an HTTP/1.1 upstream as one field (RFC 9113 §8.2.3).
-  if (GetParam() != Proto::Http1) EXPECT_EQ(echoHeader(r.body, "cookie").value_or(""), "a=1; b=2") << r.body;
+  if (GetParam() != Proto::Http1) {
+    EXPECT_EQ(echoHeader(r.body, "cookie").value_or(""), "a=1; b=2") << r.body;
+  }
 }
 
 TEST_P(ProtoIT, RoutesByExactHostAndStripsPrefix) {
@@ -887,6 +889,24 @@ TEST_F(GatewayIT, ForwardedHeadersFromTrustedPeerAreKept) {
   // Walking X-Forwarded-For from the right: 127.0.0.1 (peer) and 10.1.2.3 are trusted hops.
   EXPECT_EQ(jsonString(log[0], "client").value_or(""), "203.0.113.7") << log[0];
   EXPECT_EQ(jsonString(log[0], "request_id").value_or(""), "trusted-id-42");
+}
+
+// Without rfc7239 a trusted peer's Forwarded is not passed on (nothing would keep it current), nor
+// its X-Real-IP; its X-Forwarded-* are, once, with this hop appended.
+TEST_F(GatewayIT, TrustedPeersForwardedAndRealIpDroppedWithoutRfc7239) {
+  GatewayOptions o;
+  o.trusted = "[\"127.0.0.1/32\"]";
+  startGateway(o);
+  auto r = rawRequest(gw_->port(), get("/api/fwd", "front.test",
+                                       "X-Forwarded-For: 203.0.113.7\r\nForwarded: for=203.0.113.7\r\n"
+                                       "X-Real-IP: 203.0.113.7\r\n"));
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(echoHeader(r->body, "x-forwarded-for").value_or(""), "203.0.113.7, 127.0.0.1") << r->body;
+  EXPECT_EQ(echoHeader(r->body, "x-forwarded-proto").value_or(""), "http");
+  EXPECT_EQ(echoHeader(r->body, "x-forwarded-host").value_or(""), "front.test");
+  EXPECT_FALSE(echoHeader(r->body, "forwarded").has_value()) << r->body;
+  EXPECT_FALSE(echoHeader(r->body, "x-real-ip").has_value()) << r->body;
 }
 
 TEST_F(GatewayIT, Rfc7239ForwardedQuotesIpv6Clients) {

@@ -162,5 +162,41 @@ TEST(LoopCallback, RunInOrderAndOneDestroyedByAnEarlierOneNeverRuns) {
   EXPECT_EQ(order, (std::vector<std::string>{"c", "a", "d"}));
 }
 
+// A callback that activates itself runs again only after the rest of the loop's work (here a
+// deferred deletion queued before it re-activated): it cannot starve the loop.
+TEST(LoopCallback, ReactivatedFromItselfRunsAfterOtherPendingWork) {
+  Loop l;
+  struct Probe : Deletable {
+    bool* gone;
+    explicit Probe(bool* g) : gone(g) {}
+    ~Probe() override { *gone = true; }
+  };
+  bool probe_gone = false;
+  Counter c;
+  LoopCallback cb(*l.d, &Counter::cb, &c);
+  c.then = [&] {
+    if (c.runs == 1) {
+      l.d->deferredDelete(std::make_unique<Probe>(&probe_gone));
+      cb.activate();
+    } else {
+      EXPECT_TRUE(probe_gone) << "ran again before the deletion queued ahead of it";
+    }
+  };
+  cb.activate();
+  l.run();
+  EXPECT_EQ(c.runs, 2);
+}
+
+// A dispatcher destroyed with callbacks still queued forgets them; destroying them afterwards is safe.
+TEST(LoopCallback, DispatcherDestroyedWithCallbacksQueued) {
+  Loop l;
+  Counter c;
+  auto cb = std::make_unique<LoopCallback>(*l.d, &Counter::cb, &c);
+  cb->activate();
+  l.d.reset();
+  cb.reset();
+  EXPECT_EQ(c.runs, 0);
+}
+
 }  // namespace
 }  // namespace gw
