@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <random>
+#include <string>
+
 #include "http1/head_scan.h"
 
 namespace gw::http1 {
@@ -62,6 +65,45 @@ TEST(HeadScan, UriTooLongLooksAtTheTargetOnly) {
   EXPECT_TRUE(uriTooLong("GET /abcd HTTP/1.1", 4));
   EXPECT_TRUE(uriTooLong("GET /abcd", 4));  // version not arrived yet
   EXPECT_FALSE(uriTooLong("VERYLONGMETHODNAME / HTTP/1.1", 4));
+}
+
+// The byte rules as first written (one byte at a time), to compare the word-at-a-time scan with.
+HeadScan referenceScan(std::string_view head, size_t from, bool complete) {
+  for (size_t i = from; i < head.size(); ++i) {
+    char c = head[i];
+    if (c == '\0') return HeadScan::Nul;
+    if (c == '\n' && (i == 0 || head[i - 1] != '\r')) return HeadScan::BareLf;
+    if (c == '\r') {
+      if (i + 1 < head.size()) {
+        if (head[i + 1] != '\n') return HeadScan::BareCr;
+      } else if (complete) {
+        return HeadScan::BareCr;
+      }
+    }
+    if ((c == ' ' || c == '\t') && i > 0 && head[i - 1] == '\n') return HeadScan::ObsFold;
+  }
+  return HeadScan::Ok;
+}
+
+// Random heads over the bytes that matter (and a few that do not), whole and split at every
+// point as reads would split them: the same verdict as the byte-at-a-time rules.
+TEST(HeadScan, SameVerdictsAsTheByteAtATimeRules) {
+  std::mt19937 rng(20261122);
+  const char kAlphabet[] = {'a', ':', ' ', '\t', '\r', '\n', '\0', '\x0d', '\x0e', '\x7f', '\x80', '\xff'};
+  for (int round = 0; round < 20000; ++round) {
+    std::string head;
+    const size_t len = rng() % 40;
+    for (size_t i = 0; i < len; ++i) {
+      // Mostly ordinary bytes, so that runs longer than a word occur.
+      head += rng() % 4 ? 'x' : kAlphabet[rng() % sizeof(kAlphabet)];
+    }
+    if (rng() % 2) head += "\r\n\r\n";
+    EXPECT_EQ(scanHead(head, 0), referenceScan(head, 0, true)) << testing::PrintToString(head);
+    for (size_t from = 0; from <= head.size(); ++from) {
+      ASSERT_EQ(scanHeadBytes(head, from), referenceScan(head, from, false))
+          << testing::PrintToString(head) << " from " << from;
+    }
+  }
 }
 
 }  // namespace
