@@ -320,9 +320,12 @@ ServerConnection::~ServerConnection() {
       s->decoder.reset();
     }
   }
+  // The session first: its queued frames point at the streams' response fields (NO_COPY) and its
+  // streams at ours as user data; nothing may outlive what it points to, even unread.
+  if (session_) nghttp2_session_del(session_);
+  session_ = nullptr;
   streams_.clear();
   detached_.clear();  // complete responses: their decoders go without a reset
-  if (session_) nghttp2_session_del(session_);
 }
 
 // ---------------------------------------------------------------------------------------------
