@@ -308,7 +308,7 @@ class Builder {
         if (out.kind == UpstreamKind::Static) {
           // Files come from `root`; the networking keys of the other kinds mean nothing here.
           for (const char* key : {"servers", "balance", "keepalive", "connect_timeout", "response_timeout",
-                                  "idle_timeout", "retries", "max_fails", "fail_timeout"}) {
+                                  "idle_timeout", "retries", "max_fails", "fail_timeout", "forwarded_headers"}) {
             if (member(u, key)) error(ptr + "/" + key, "not used by static upstreams (they serve files from 'root')");
           }
           servers_v = nullptr;
@@ -339,6 +339,8 @@ class Builder {
           out.balance = std::string_view(b->GetString()) == "least_request" ? Balance::LeastRequest : Balance::RoundRobin;
         }
         out.keepalive = u64(u, "keepalive", out.keepalive);
+        out.forwarded_headers = out.kind == UpstreamKind::Http;
+        if (const Value* f = member(u, "forwarded_headers")) out.forwarded_headers = f->GetBool();
         out.connect_timeout = dur(u, "connect_timeout", out.connect_timeout);
         out.response_timeout = dur(u, "response_timeout", out.response_timeout);
         out.idle_timeout = dur(u, "idle_timeout", out.idle_timeout);

@@ -119,6 +119,10 @@ struct Upstream {
   Millis idle_timeout{60000};
   int retries = 1;
   int max_fails = 1;
+  // X-Forwarded-* (and RFC 7239 Forwarded when enabled) toward this upstream: as headers for http,
+  // as HTTP_X_FORWARDED_* vars for fastcgi/uwsgi. Default: on for http, off for fastcgi/uwsgi (the
+  // app gets REMOTE_ADDR, HTTPS and SERVER_PORT instead, as from nginx's fastcgi_params).
+  bool forwarded_headers = true;
   Millis fail_timeout{10000};
   // FastCGI / uwsgi worker pools (issue 4): concurrent requests per server per gateway worker
   // (0 = no cap), then a bounded wait queue (503 + Retry-After when full or after queue_timeout).

@@ -430,6 +430,14 @@ class FramedRequest : public UpstreamRequest, public ResponseSink {
     o.remote_port = si.client_address == si.peer_ip ? si.peer.port() : 0;
     o.https = si.forwarded.proto.empty() ? si.tls : si.forwarded.proto == "https";
     if (!si.user.empty()) o.remote_user = si.user;
+    const std::pair<std::string_view, std::string_view> forwarded[] = {
+        {"HTTP_X_FORWARDED_FOR", si.forwarded.xff},    {"HTTP_X_FORWARDED_PROTO", si.forwarded.proto},
+        {"HTTP_X_FORWARDED_HOST", si.forwarded.host},  {"HTTP_X_FORWARDED_PORT", si.forwarded.port},
+        {"HTTP_FORWARDED", si.forwarded.rfc7239}};
+    if (up_.config().forwarded_headers) {
+      o.forwarded = forwarded;
+      o.drop_forwarding_fields = si.peer_trusted;
+    }
     if (route && route->cgi) {
       const config::RouteCgi& c = *route->cgi;
       if (c.document_root) o.document_root = *c.document_root;

@@ -285,6 +285,37 @@ TEST_F(FramedIT, TrustedProxyFactsReachTheEnviron) {
   }
 }
 
+// forwarded_headers: true on a FastCGI / uwsgi upstream: the app also gets HTTP_X_FORWARDED_* as an
+// HTTP upstream would get the headers (a trusted proxy's replaced by the combined values).
+TEST_F(FramedIT, ForwardedHeadersOnRequest) {
+  std::string u, r;
+  for (const char* t : {"fcgi-tcp", "uwsgi-tcp"}) {
+    const bool fcgi = std::string(t).starts_with("fcgi");
+    u += "  - name: "s + t + "\n    kind: " + (fcgi ? "fastcgi" : "uwsgi") + "\n    servers: [\"" +
+         uwsgi_->server(t) + "\"]\n    forwarded_headers: true\n" + (fcgi ? "    keepalive: 0\n" : "");
+    r += "  - prefix: /"s + t + "\n    upstream: " + t + "\n";
+  }
+  for (bool trusted : {false, true}) {
+    stopChecked(gw_);
+    gw_ = Gateway::start(tmp_->path(), "workers: 1\n"s + (trusted ? "trusted_proxies: [127.0.0.1/32]\n" : "") +
+                                           "listeners:\n  - name: main\n    address: 127.0.0.1\n    port: 0\n"
+                                           "upstreams:\n" + u + "routes:\n" + r + "logs:\n  access: off\n");
+    for (const char* t : {"fcgi-tcp", "uwsgi-tcp"}) {
+      SCOPED_TRACE(std::string(t) + (trusted ? " trusted" : " untrusted"));
+      auto res = curl({"-H", "X-Forwarded-For: 203.0.113.7", "-H", "X-Real-IP: 203.0.113.7",
+                       gw_->url("/"s + t + "/who")});
+      ASSERT_EQ(res.status, 200) << res.body;
+      EXPECT_EQ(jsonString(res.body, "HTTP_X_FORWARDED_FOR").value_or(""),
+                trusted ? "203.0.113.7, 127.0.0.1" : "127.0.0.1") << res.body;
+      EXPECT_EQ(jsonString(res.body, "HTTP_X_FORWARDED_PROTO").value_or(""), "http") << res.body;
+      EXPECT_EQ(jsonString(res.body, "HTTP_X_FORWARDED_HOST").value_or(""), "127.0.0.1:" + std::to_string(gw_->port()));
+      EXPECT_EQ(jsonString(res.body, "HTTP_X_FORWARDED_PORT").value_or(""), std::to_string(gw_->port()));
+      EXPECT_FALSE(jsonString(res.body, "HTTP_X_REAL_IP").has_value()) << res.body;
+      EXPECT_EQ(jsonString(res.body, "REMOTE_ADDR").value_or(""), trusted ? "203.0.113.7" : "127.0.0.1");
+    }
+  }
+}
+
 // The Digest-authenticated user reaches the app as REMOTE_USER (a client cannot forge it), and
 // HTTPS=on over TLS; over HTTP/1.1 and HTTP/2.
 TEST_F(FramedIT, DigestUserIsRemoteUserAndTlsIsHttps) {

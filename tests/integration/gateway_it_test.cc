@@ -891,6 +891,27 @@ TEST_F(GatewayIT, ForwardedHeadersFromTrustedPeerAreKept) {
   EXPECT_EQ(jsonString(log[0], "request_id").value_or(""), "trusted-id-42");
 }
 
+// forwarded_headers: false on an HTTP upstream: a plain reverse proxy (nginx's default) that adds no
+// X-Forwarded-*; an untrusted client's are still removed, a trusted peer's pass as sent.
+TEST_F(GatewayIT, ForwardedHeadersCanBeTurnedOffPerUpstream) {
+  GatewayOptions o;
+  o.trusted = "[\"10.0.0.0/8\"]";  // not the test client
+  o.upstreams = "  - name: plain\n    servers: [\"" + gunicorn_->address() + "\"]\n    forwarded_headers: false\n";
+  o.routes = "  - name: plain\n    prefix: /plain\n    upstream: plain\n";
+  startGateway(o);
+  auto r = rawRequest(gw_->port(), get("/plain/fwd", "front.test", "X-Forwarded-For: 6.6.6.6\r\n"));
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200);
+  for (const char* h : {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port", "forwarded"}) {
+    EXPECT_FALSE(echoHeader(r->body, h).has_value()) << h << ": " << r->body;
+  }
+  EXPECT_TRUE(echoHeader(r->body, "x-request-id").has_value()) << r->body;
+  // The default upstream next to it still gets them.
+  r = rawRequest(gw_->port(), get("/api/fwd", "front.test", ""));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(echoHeader(r->body, "x-forwarded-for").value_or(""), "127.0.0.1") << r->body;
+}
+
 // Without rfc7239 a trusted peer's Forwarded is not passed on (nothing would keep it current), nor
 // its X-Real-IP; its X-Forwarded-* are, once, with this hop appended.
 TEST_F(GatewayIT, TrustedPeersForwardedAndRealIpDroppedWithoutRfc7239) {

@@ -48,6 +48,7 @@ bool sameCgiName(std::string_view a, std::string_view b) {
 bool passedAsHttpVar(std::string_view name, const EnvironOptions& o) {
   if (iequals(name, "Content-Type") || iequals(name, "Content-Length")) return false;  // only CONTENT_*
   if (sameCgiName(name, "Proxy")) return false;  // httpoxy: never an HTTP_PROXY
+  if (o.drop_forwarding_fields && http::isForwardingField(name)) return false;
   return o.allow_underscores_in_headers || name.find('_') == std::string_view::npos;
 }
 
@@ -257,6 +258,9 @@ proto::Expected<void, EnvironError> writeEnviron(const http::RequestHead& head, 
     w.add(std::string_view(name, 5 + f.name.size()), value);
   }
   if (!have_host && !head.authority.empty()) w.add("HTTP_HOST", head.authority);
+  for (const auto& [name, value] : o.forwarded) {
+    if (!value.empty()) w.add(name, value);
+  }
   w.finish(path_info);
   return {};
 }

@@ -23,6 +23,26 @@ TEST(Config, MinimalYamlGetsDefaults) {
   EXPECT_EQ(c.upstreams[0].balance, Balance::RoundRobin);
 }
 
+TEST(Config, ForwardedHeadersDefaultByKind) {
+  auto r = loadConfigText("upstreams:\n"
+                          "  - {name: web, servers: [\"127.0.0.1:9000\"]}\n"
+                          "  - {name: php, kind: fastcgi, servers: [\"127.0.0.1:9001\"]}\n"
+                          "  - {name: py, kind: uwsgi, servers: [\"127.0.0.1:9002\"], forwarded_headers: true}\n"
+                          "  - {name: web2, servers: [\"127.0.0.1:9003\"], forwarded_headers: false}\n"
+                          "routes: [{upstream: web}]\n",
+                          "a.yaml");
+  ASSERT_TRUE(r.errors.empty()) << errorsOf(r);
+  EXPECT_TRUE(r.config->upstreams[0].forwarded_headers);
+  EXPECT_FALSE(r.config->upstreams[1].forwarded_headers);
+  EXPECT_TRUE(r.config->upstreams[2].forwarded_headers);
+  EXPECT_FALSE(r.config->upstreams[3].forwarded_headers);
+  auto bad = loadConfigText("upstreams: [{name: s, kind: static, root: /tmp, forwarded_headers: true}]\n"
+                            "routes: [{upstream: s}]\n",
+                            "b.yaml");
+  EXPECT_NE(errorsOf(bad).find("/upstreams/0/forwarded_headers: not used by static upstreams"), std::string::npos)
+      << errorsOf(bad);
+}
+
 TEST(Config, JsonIsAccepted) {
   auto r = loadConfigText(R"({"upstreams":[{"name":"app","servers":["[::1]:9000"],"balance":"least_request"}],
                               "routes":[{"upstream":"app","prefix":"/api"}],
