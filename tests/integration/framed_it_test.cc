@@ -198,6 +198,21 @@ class FramedIT : public ::testing::Test {
     r += "  - prefix: /peer\n    upstream: peer\n";
     return start(u, r, workers);
   }
+  // uWSGI over FastCGI and uwsgi on TCP, each with `extra` upstream keys and a route of its name,
+  // behind one gatewayd worker; `top` adds top-level YAML.
+  Gateway& startTcpPair(const std::string& top, const std::string& extra = "") {
+    std::string u, r;
+    for (const char* t : {"fcgi-tcp", "uwsgi-tcp"}) {
+      const bool fcgi = std::string(t).starts_with("fcgi");
+      u += "  - name: "s + t + "\n    kind: " + (fcgi ? "fastcgi" : "uwsgi") + "\n    servers: [\"" +
+           uwsgi_->server(t) + "\"]\n" + extra + (fcgi ? "    keepalive: 0\n" : "");
+      r += "  - prefix: /"s + t + "\n    upstream: " + t + "\n";
+    }
+    stopChecked(gw_);
+    gw_ = Gateway::start(tmp_->path(), "workers: 1\n" + top + "listeners:\n  - name: main\n    address: 127.0.0.1\n"
+                                       "    port: 0\nupstreams:\n" + u + "routes:\n" + r + "logs:\n  access: off\n");
+    return *gw_;
+  }
 
   static TempDir* dir_;
   static Uwsgi* uwsgi_;
@@ -254,16 +269,7 @@ TEST_F(FramedIT, UwsgiGetAndPostOverEveryTransport) {
 // and the proxy's forwarding fields as it sent them (nothing appended: the gateway's hop is
 // REMOTE_ADDR's business).
 TEST_F(FramedIT, TrustedProxyFactsReachTheEnviron) {
-  std::string u, r;
-  for (const char* t : {"fcgi-tcp", "uwsgi-tcp"}) {
-    const bool fcgi = std::string(t).starts_with("fcgi");
-    u += "  - name: "s + t + "\n    kind: " + (fcgi ? "fastcgi" : "uwsgi") + "\n    servers: [\"" +
-         uwsgi_->server(t) + "\"]\n" + (fcgi ? "    keepalive: 0\n" : "");
-    r += "  - prefix: /"s + t + "\n    upstream: " + t + "\n";
-  }
-  gw_ = Gateway::start(tmp_->path(), "workers: 1\ntrusted_proxies: [127.0.0.1/32]\nlisteners:\n  - name: main\n"
-                                     "    address: 127.0.0.1\n    port: 0\nupstreams:\n" + u + "routes:\n" + r +
-                                     "logs:\n  access: off\n");
+  startTcpPair("trusted_proxies: [127.0.0.1/32]\n");
   for (const char* t : {"fcgi-tcp", "uwsgi-tcp"}) {
     SCOPED_TRACE(t);
     auto res = curl({"-H", "X-Forwarded-For: 203.0.113.7", "-H", "X-Forwarded-Proto: https", "-H",
@@ -288,18 +294,8 @@ TEST_F(FramedIT, TrustedProxyFactsReachTheEnviron) {
 // forwarded_headers: true on a FastCGI / uwsgi upstream: the app also gets HTTP_X_FORWARDED_* as an
 // HTTP upstream would get the headers (a trusted proxy's replaced by the combined values).
 TEST_F(FramedIT, ForwardedHeadersOnRequest) {
-  std::string u, r;
-  for (const char* t : {"fcgi-tcp", "uwsgi-tcp"}) {
-    const bool fcgi = std::string(t).starts_with("fcgi");
-    u += "  - name: "s + t + "\n    kind: " + (fcgi ? "fastcgi" : "uwsgi") + "\n    servers: [\"" +
-         uwsgi_->server(t) + "\"]\n    forwarded_headers: true\n" + (fcgi ? "    keepalive: 0\n" : "");
-    r += "  - prefix: /"s + t + "\n    upstream: " + t + "\n";
-  }
   for (bool trusted : {false, true}) {
-    stopChecked(gw_);
-    gw_ = Gateway::start(tmp_->path(), "workers: 1\n"s + (trusted ? "trusted_proxies: [127.0.0.1/32]\n" : "") +
-                                           "listeners:\n  - name: main\n    address: 127.0.0.1\n    port: 0\n"
-                                           "upstreams:\n" + u + "routes:\n" + r + "logs:\n  access: off\n");
+    startTcpPair(trusted ? "trusted_proxies: [127.0.0.1/32]\n" : "", "    forwarded_headers: true\n");
     for (const char* t : {"fcgi-tcp", "uwsgi-tcp"}) {
       SCOPED_TRACE(std::string(t) + (trusted ? " trusted" : " untrusted"));
       auto res = curl({"-H", "X-Forwarded-For: 203.0.113.7", "-H", "X-Real-IP: 203.0.113.7",

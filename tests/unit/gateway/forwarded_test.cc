@@ -43,6 +43,15 @@ class FakeCallbacks : public http::StreamFilterCallbacks {
   int local_status = 0;
 };
 
+void expectForwarded(const http::StreamInfo::Forwarded& fwd, std::string_view xff, std::string_view proto,
+                     std::string_view host, std::string_view port, std::string_view rfc7239) {
+  EXPECT_EQ(fwd.xff, xff);
+  EXPECT_EQ(fwd.proto, proto);
+  EXPECT_EQ(fwd.host, host);
+  EXPECT_EQ(fwd.port, port);
+  EXPECT_EQ(fwd.rfc7239, rfc7239);
+}
+
 http::RequestHead spoofedHead() {
   http::RequestHead h;
   h.method = "GET";
@@ -77,12 +86,8 @@ TEST(ForwardedFilter, UntrustedPeerCannotSpoof) {
                         "X-Real-IP", "Forwarded"}) {
     EXPECT_FALSE(h.headers.get(n)) << n;
   }
-  const auto& fwd = cb.info.forwarded;
-  EXPECT_EQ(fwd.xff, "2001:db8::9");
-  EXPECT_EQ(fwd.proto, "http");
-  EXPECT_EQ(fwd.host, "api.example.com");
-  EXPECT_EQ(fwd.port, "8080");
-  EXPECT_EQ(fwd.rfc7239, "for=\"[2001:db8::9]\";host=\"api.example.com\";proto=http");
+  expectForwarded(cb.info.forwarded, "2001:db8::9", "http", "api.example.com", "8080",
+                  "for=\"[2001:db8::9]\";host=\"api.example.com\";proto=http");
 
   RequestIdFilter rid(std::make_shared<RequestIdConfig>());
   rid.setCallbacks(cb);
@@ -108,12 +113,8 @@ TEST(ForwardedFilter, TrustedPeerKeepsAndAppends) {
   // upstream gets the combined values instead.
   EXPECT_EQ(h.headers.getCombined("X-Forwarded-For"), "1.2.3.4");
   EXPECT_EQ(h.headers.getCombined("X-Real-IP"), "1.2.3.4");
-  const auto& fwd = cb.info.forwarded;
-  EXPECT_EQ(fwd.xff, "1.2.3.4, 10.0.0.5");
-  EXPECT_EQ(fwd.proto, "https");
-  EXPECT_EQ(fwd.host, "evil.example");
-  EXPECT_EQ(fwd.port, "1");
-  EXPECT_EQ(fwd.rfc7239, "for=1.2.3.4, for=10.0.0.5;host=\"api.example.com\";proto=http");
+  expectForwarded(cb.info.forwarded, "1.2.3.4, 10.0.0.5", "https", "evil.example", "1",
+                  "for=1.2.3.4, for=10.0.0.5;host=\"api.example.com\";proto=http");
 
   RequestIdFilter rid(std::make_shared<RequestIdConfig>());
   rid.setCallbacks(cb);
