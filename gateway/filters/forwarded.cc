@@ -46,11 +46,11 @@ std::string portString(uint16_t port) {
   return std::string(buf, std::to_chars(buf, buf + sizeof(buf), port).ptr);
 }
 
-// A trusted proxy's word (out of line, to keep the direct-client path short). Its fields stay in the head (an
-// app behind FastCGI or uwsgi sees them as that proxy sent them); an HTTP upstream gets the
-// combined values instead of them.
+// A trusted proxy's word (out of line, to keep the direct-client path short). Its fields stay in
+// the head (an app behind FastCGI or uwsgi sees them as that proxy sent them); an HTTP upstream
+// gets the combined values instead of them.
 [[gnu::noinline]] void believeTrustedPeer(const http::RequestHead& head, http::StreamInfo& si,
-                                                     const ForwardedConfig& cfg) {
+                                          const ForwardedConfig& cfg) {
   const auto& h = head.headers;
   auto& out = si.forwarded;
   std::string xff_in = h.getCombined("x-forwarded-for");

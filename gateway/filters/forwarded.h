@@ -6,7 +6,8 @@
 //    the right past trusted hops.
 //  - What an HTTP upstream is to be told (X-Forwarded-For appended, -Proto/-Host/-Port and, when
 //    enabled, an RFC 7239 Forwarded element) goes to StreamInfo::forwarded; the HTTP/1 upstream
-//    writes it in place of a trusted peer's fields. FastCGI / uwsgi apps get REMOTE_ADDR and HTTPS.
+//    writes it in place of a trusted peer's fields. FastCGI / uwsgi apps get REMOTE_ADDR, HTTPS and
+//    SERVER_PORT (and, with the upstream's forwarded_headers, the same values as HTTP_X_FORWARDED_*).
 #include <memory>
 #include <string>
 #include <vector>

@@ -23,10 +23,10 @@ struct StreamInfo {
   std::string tls_subject;                         // verified client certificate subject (mTLS), or empty
   const std::string* tls_subject_header = nullptr;  // its header toward the upstream (ConnectionInfo)
   bool peer_trusted = false;
-  // What an HTTP upstream is told in X-Forwarded-For/-Proto/-Host/-Port and, when enabled, an RFC
-  // 7239 Forwarded element (filled by filters/forwarded; written by the HTTP/1 upstream after the
-  // request's own fields). FastCGI and uwsgi apps get the same facts as CGI variables instead
-  // (REMOTE_ADDR, HTTPS). A value left empty is not sent.
+  // What an upstream is told in X-Forwarded-For/-Proto/-Host/-Port and, when enabled, an RFC 7239
+  // Forwarded element (filled by filters/forwarded; written by the HTTP/1 upstream after the
+  // request's own fields, and as HTTP_X_FORWARDED_* by FastCGI/uwsgi upstreams with
+  // forwarded_headers). A value left empty is not sent.
   struct Forwarded {
     std::string xff, proto, host, port, rfc7239;
   } forwarded;

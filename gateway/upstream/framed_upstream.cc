@@ -434,10 +434,7 @@ class FramedRequest : public UpstreamRequest, public ResponseSink {
         {"HTTP_X_FORWARDED_FOR", si.forwarded.xff},    {"HTTP_X_FORWARDED_PROTO", si.forwarded.proto},
         {"HTTP_X_FORWARDED_HOST", si.forwarded.host},  {"HTTP_X_FORWARDED_PORT", si.forwarded.port},
         {"HTTP_FORWARDED", si.forwarded.rfc7239}};
-    if (up_.config().forwarded_headers) {
-      o.forwarded = forwarded;
-      o.drop_forwarding_fields = si.peer_trusted;
-    }
+    if (up_.config().forwarded_headers) o.forwarded = forwarded;
     if (route && route->cgi) {
       const config::RouteCgi& c = *route->cgi;
       if (c.document_root) o.document_root = *c.document_root;

@@ -48,7 +48,12 @@ bool sameCgiName(std::string_view a, std::string_view b) {
 bool passedAsHttpVar(std::string_view name, const EnvironOptions& o) {
   if (iequals(name, "Content-Type") || iequals(name, "Content-Length")) return false;  // only CONTENT_*
   if (sameCgiName(name, "Proxy")) return false;  // httpoxy: never an HTTP_PROXY
-  if (o.drop_forwarding_fields && http::isForwardingField(name)) return false;
+  if (!o.forwarded.empty()) {  // the gateway's forwarding vars replace the request's (any spelling)
+    if (http::isForwardingField(name)) return false;
+    for (const auto& var : o.forwarded) {
+      if (sameCgiName(name, var.first.substr(5))) return false;
+    }
+  }
   return o.allow_underscores_in_headers || name.find('_') == std::string_view::npos;
 }
 

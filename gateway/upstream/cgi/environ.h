@@ -56,10 +56,9 @@ struct EnvironOptions {
   std::string_view server_software = "gatewayd";
   std::span<const std::pair<std::string, std::string>> extra;  // per-route params; not owned
   // HTTP_X_FORWARDED_* vars the gateway adds (an upstream's forwarded_headers), written after the
-  // request's own fields; with drop_forwarding_fields the head's forwarding fields (a trusted
-  // proxy's, which these replace) are not passed. Not owned; empty values are not sent.
+  // request's own fields, whose forwarding fields (a trusted proxy's) they replace. Not owned;
+  // empty values are not sent.
   std::span<const std::pair<std::string_view, std::string_view>> forwarded;
-  bool drop_forwarding_fields = false;
 };
 
 enum class EnvironError {

@@ -94,6 +94,32 @@ TEST(Environ, UnderscoreHeadersDroppedUnlessAllowed) {
   EXPECT_EQ(asMap(*env2)["HTTP_X_FORWARDED_FOR"], "1.1.1.1, 6.6.6.6");
 }
 
+// An upstream's forwarded_headers: the gateway's HTTP_X_FORWARDED_* replace the request's fields of
+// those names, whatever their spelling, and X-Real-IP; empty ones are not sent.
+TEST(Environ, GatewayForwardedVarsReplaceTheRequests) {
+  http::RequestHead h = sampleHead();
+  h.headers.add("X_Forwarded_For", "6.6.6.6");
+  h.headers.add("X-Real-IP", "6.6.6.6");
+  h.headers.add("x-forwarded-proto", "https");
+  const std::pair<std::string_view, std::string_view> fwd[] = {
+      {"HTTP_X_FORWARDED_FOR", "1.1.1.1, 10.0.0.7"}, {"HTTP_X_FORWARDED_PROTO", "http"}, {"HTTP_FORWARDED", ""}};
+  EnvironOptions o;
+  o.allow_underscores_in_headers = true;
+  o.forwarded = fwd;
+  auto env = buildEnviron(h, o);
+  ASSERT_TRUE(env);
+  std::map<std::string, int> count;
+  for (const Var& v : *env) ++count[v.name];
+  auto m = asMap(*env);
+  EXPECT_EQ(m["HTTP_X_FORWARDED_FOR"], "1.1.1.1, 10.0.0.7");
+  EXPECT_EQ(count["HTTP_X_FORWARDED_FOR"], 1);
+  EXPECT_EQ(m["HTTP_X_FORWARDED_PROTO"], "http");
+  EXPECT_EQ(count["HTTP_X_FORWARDED_PROTO"], 1);
+  EXPECT_FALSE(m.contains("HTTP_X_REAL_IP"));
+  EXPECT_FALSE(m.contains("HTTP_FORWARDED"));
+  EXPECT_EQ(m["HTTP_ACCEPT"], "text/html, application/json");  // others untouched
+}
+
 TEST(Environ, NotHttpsNoHttpsVar) {
   auto env = buildEnviron(sampleHead(), {});
   ASSERT_TRUE(env);
