@@ -112,6 +112,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   o.https = head.method.size() % 2 == 1;
   o.allow_underscores_in_headers = head.path.size() % 2 == 1;
   o.remote_addr = "127.0.0.1";
+  // An upstream with forwarded_headers: the gateway's vars must replace the request's, never repeat.
+  const std::pair<std::string_view, std::string_view> forwarded[] = {
+      {"HTTP_X_FORWARDED_FOR", "127.0.0.1"}, {"HTTP_X_FORWARDED_PROTO", "http"}, {"HTTP_FORWARDED", "for=127.0.0.1"}};
+  if (head.authority.size() % 2 == 1) o.forwarded = forwarded;
   for (size_t i = 5; i < lines.size(); ++i) {
     size_t colon = lines[i].find(':');
     if (colon == std::string_view::npos) continue;
