@@ -2,10 +2,12 @@
 # HTTP/2 reverse-proxy benchmark: gatewayd vs nghttpx (Debian's nghttp2-proxy), same machine,
 # same run, same backend, one worker each.
 #
-# Usage (from the repo root):   bash tests/load/h2.sh [--quick | --callgrind]
+# Usage (from the repo root):   bash tests/load/h2.sh [--quick | --callgrind | --cachesim]
 #   --callgrind: instead of timed rounds, both proxies run under valgrind's callgrind (nghttpx with
 #   --single-process) and each gets N=${CG_N:-5000} requests per case (h2load -c 32 -m 10):
 #   user-space instructions per request, deterministic whatever else the machine is doing.
+#   --cachesim: the same with callgrind's cache simulation: also first-level instruction and data
+#   cache misses per request (what separates the two when instructions do not; BENCHMARKS.md).
 #   env GATEWAYD   path to gatewayd (default: build/release/gateway/gatewayd, then build/h-h2-rel)
 #   env ROUNDS     timed rounds per case (default 4, 2 with --quick)
 #   env KEEP=1     keep the temp dir
@@ -29,6 +31,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 QUICK=0
 [[ "${1:-}" == "--quick" ]] && QUICK=1
 CG=0; [[ "${1:-}" == "--callgrind" ]] && CG=1
+CACHESIM=0; [[ "${1:-}" == "--cachesim" ]] && { CG=1; CACHESIM=1; }
 CG_N=${CG_N:-5000}
 DUR=$(( QUICK ? 3 : 6 )); ROUNDS=${ROUNDS:-$(( QUICK ? 2 : 4 ))}; HOLD=1000
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -101,8 +104,9 @@ logs: {access: "off", error: $W/gw.err}
 EOF
 GW_WRAP=(); NX_WRAP=(); NX_ONE=()
 if ((CG)); then
-  GW_WRAP=(valgrind --tool=callgrind --quiet --compress-strings=no --callgrind-out-file="$W/cg.gw.%p")
-  NX_WRAP=(valgrind --tool=callgrind --quiet --compress-strings=no --callgrind-out-file="$W/cg.nx.%p")
+  SIM=(); ((CACHESIM)) && SIM=(--cache-sim=yes)
+  GW_WRAP=(valgrind --tool=callgrind --quiet --compress-strings=no "${SIM[@]}" --callgrind-out-file="$W/cg.gw.%p")
+  NX_WRAP=(valgrind --tool=callgrind --quiet --compress-strings=no "${SIM[@]}" --callgrind-out-file="$W/cg.nx.%p")
   NX_ONE=(--single-process)  # one process, so callgrind sees the worker's instructions
 fi
 "${GW_WRAP[@]}" "$GW" -c "$W/gw.yaml" 2>>"$W/gw.err" & GW_PID=$!; PIDS+=($GW_PID)
@@ -112,6 +116,26 @@ fi
 for p in $GW_C $GW_T $NX_C $NX_T; do wait_tcp "$p"; done
 sleep 0.5
 
+if ((CACHESIM)); then
+  echo "| protocol | path | proxy | instructions/request | I1 misses/request | D1 read misses/request | D1 write misses/request |"
+  echo "| --- | --- | --- | ---: | ---: | ---: | ---: |"
+  for proto in h2c h2; do
+    for path in /small /16k; do
+      for px in gatewayd nghttpx; do
+        if [[ $proto == h2c ]]; then port=$GW_C; [[ $px == nghttpx ]] && port=$NX_C; url="http://127.0.0.1:$port$path"
+        else port=$GW_T; [[ $px == nghttpx ]] && port=$NX_T; url="https://127.0.0.1:$port$path"; fi
+        pid=$GW_PID; [[ $px == nghttpx ]] && pid=$NX_PID
+        h2load -c 32 -m 10 -n 2000 "$url" >/dev/null 2>&1  # warm-up: connections, pools, caches
+        f=$(cg_phase_dump "$W" "$pid" h2load -c 32 -m 10 -n "$CG_N" "$url")
+        cg_events "$f" Ir I1mr D1mr D1mw | awk -v pr=$proto -v pa=$path -v px=$px -v r="$CG_N" \
+          '{printf "| %s | %s | %s | %.1f k | %.0f | %.0f | %.0f |\n", pr, pa, px, $1/r/1000, $2/r, $3/r, $4/r}'
+      done
+    done
+  done
+  echo
+  echo "(callgrind --cache-sim=yes: 32 KiB I1, D1 and LL as valgrind models this machine's caches)"
+  exit 0
+fi
 if ((CG)); then
   echo "| protocol | path | gatewayd instructions/request | nghttpx instructions/request | ratio |"
   echo "| --- | --- | ---: | ---: | ---: |"

@@ -10,17 +10,24 @@ mean2() { awk '{s=0; for (i=1;i<=NF;i++) s+=$i; printf "%.2f", s/NF}' <<<"$1"; }
 # wrk's latency ("812.00us", "3.21ms", "1.02s") in milliseconds.
 to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) printf "%.3f", v/1000; else if (v ~ /ms$/) printf "%.3f", v+0; else printf "%.3f", v*1000 }'; }
 
-# Instructions a callgrind-run process spends on one phase of load: zero its counters, run the
-# load command (its "requests:" line goes to stderr), dump, print the dump's total.
-# Usage: cg_phase DIR PID command...   (the process writes its dumps to DIR/cg.*.PID*)
-cg_phase() {
+# One phase of load on a callgrind-run process: zero its counters, run the load command (its
+# "requests:" line goes to stderr), dump, print the dump file's path.
+# Usage: cg_phase_dump DIR PID command...   (the process writes its dumps to DIR/cg.*.PID*)
+cg_phase_dump() {
   local dir=$1 pid=$2; shift 2
   callgrind_control -z "$pid" >/dev/null 2>&1
   "$@" | awk '/^requests:/ {print "  " $0}' >&2
   callgrind_control -d "$pid" >/dev/null 2>&1
   sleep 0.5
-  local f; f=$(ls -t "$dir"/cg.*."$pid"* 2>/dev/null | head -1)
-  awk '/^(summary|totals):/ {print $2; exit}' "$f"
+  ls -t "$dir"/cg.*."$pid"* 2>/dev/null | head -1
+}
+# The same, printing the phase's instructions (the dump's first event total).
+cg_phase() { awk '/^(summary|totals):/ {print $2; exit}' "$(cg_phase_dump "$@")"; }
+# Totals of the named events in a dump ("Ir I1mr D1mr D1mw" with --cache-sim=yes), space-separated.
+cg_events() {
+  local f=$1; shift
+  awk -v want="$*" '/^events:/ {for (i = 2; i <= NF; i++) idx[$i] = i}
+    /^(summary|totals):/ {n = split(want, w, " "); for (j = 1; j <= n; j++) printf "%s%s", (j > 1 ? " " : ""), $(idx[w[j]]); print ""; exit}' "$f"
 }
 
 # CPU time (utime+stime, clock ticks) of the given processes and their children, summed; and the
