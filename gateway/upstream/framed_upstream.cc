@@ -421,10 +421,7 @@ class FramedRequest : public UpstreamRequest, public ResponseSink {
     if (route) o.mount_prefix = route->prefix;
     if (!redirected_) o.path = received_path_;
     // The port and scheme the client used: the listener's, or a trusted proxy's word for them.
-    o.server_port = si.local_port;
-    if (si.peer_trusted && !si.forwarded.port.empty()) {
-      o.server_port = static_cast<uint16_t>(parseUint(si.forwarded.port).value_or(si.local_port));
-    }
+    o.server_port = static_cast<uint16_t>(parseUint(si.forwarded.port).value_or(si.local_port));
     o.remote_addr = si.client_address;
     // The TCP peer's port is the client's only when no trusted proxy stood in between.
     o.remote_port = si.client_address == si.peer_ip ? si.peer.port() : 0;
