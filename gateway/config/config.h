@@ -26,7 +26,7 @@ struct ListenerTls {
   std::vector<TlsCertificate> certificates;  // the first one is the default (no or unknown SNI)
   std::string min_version = "1.2";           // "1.2" or "1.3"; TLS 1.3 is always the maximum
   std::string ciphers;                       // TLS 1.2 cipher list; empty = the built-in modern list
-  std::string ciphersuites;                  // TLS 1.3 suites; empty = OpenSSL's default
+  std::string ciphersuites;                  // TLS 1.3 suites; empty = ours (server_context.cc)
   std::vector<std::string> alpn{"h2", "http/1.1"};  // server preference order
   bool session_tickets = true;
   Millis ticket_key_rotation{3600000};  // a new ticket key this often; old ones decrypt for session_timeout

@@ -17,10 +17,14 @@ namespace gw::tls {
 namespace {
 
 // Mozilla "intermediate" TLS 1.2 list: ECDHE key exchange with AEAD ciphers only (all of them
-// acceptable to HTTP/2, RFC 9113 §9.2.2). TLS 1.3 suites keep OpenSSL's default.
+// acceptable to HTTP/2, RFC 9113 §9.2.2).
 constexpr const char* kDefaultCiphers =
     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
     "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+// TLS 1.3: the same suites as OpenSSL's default in Mozilla's (and nghttpx's) order. OpenSSL's own
+// order puts AES-256 first, which with server preference costs ~40% more AES rounds per record for
+// no security a 128-bit key lacks.
+constexpr const char* kDefaultSuites = "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
 
 std::string bioText(BIO* b) {
   char* data = nullptr;
@@ -305,9 +309,8 @@ bool ServerContext::configure(SSL_CTX* ctx, const config::ListenerTls& cfg, cons
   // request).
   const std::string ciphers = cfg.ciphers.empty() ? kDefaultCiphers : cfg.ciphers;
   if (SSL_CTX_set_cipher_list(ctx, ciphers.c_str()) != 1) fail("ciphers", "no usable TLS 1.2 cipher in '" + ciphers + "'");
-  if (!cfg.ciphersuites.empty() && SSL_CTX_set_ciphersuites(ctx, cfg.ciphersuites.c_str()) != 1) {
-    fail("ciphersuites", "no usable TLS 1.3 cipher suite in '" + cfg.ciphersuites + "'");
-  }
+  const std::string suites = cfg.ciphersuites.empty() ? kDefaultSuites : cfg.ciphersuites;
+  if (SSL_CTX_set_ciphersuites(ctx, suites.c_str()) != 1) fail("ciphersuites", "no usable TLS 1.3 cipher suite in '" + suites + "'");
   ERR_clear_error();
   // One session id context per listener: sessions (and client-certificate results) never carry
   // over to another listener.

@@ -219,6 +219,23 @@ TEST_F(TlsIT, OnlyTls12And13AreAccepted) {
   EXPECT_EQ(sClient({"-tls1_3"}).exit_code, 0);
 }
 
+// Server preference picks the suite: AES-128-GCM first by default (OpenSSL's own order would be
+// AES-256 first), and a configured list is what is offered.
+TEST_F(TlsIT, Tls13SuitesDefaultToAes128FirstAndFollowTheConfig) {
+  startTls();
+  auto r = sClient({"-tls1_3"});
+  EXPECT_NE(r.out.find("Cipher is TLS_AES_128_GCM_SHA256"), std::string::npos) << r.out;
+  r = sClient({"-tls1_3", "-ciphersuites", "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384"});
+  EXPECT_NE(r.out.find("Cipher is TLS_AES_256_GCM_SHA384"), std::string::npos) << r.out;
+  r = sClient({"-tls1_2"});
+  EXPECT_NE(r.out.find("Cipher is ECDHE-ECDSA-AES128-GCM-SHA256"), std::string::npos) << r.out;
+  gw_->process().stop(SIGTERM, 5000ms);
+  startTls("      ciphersuites: \"TLS_CHACHA20_POLY1305_SHA256\"\n");
+  r = sClient({"-tls1_3"});
+  EXPECT_NE(r.out.find("Cipher is TLS_CHACHA20_POLY1305_SHA256"), std::string::npos) << r.out;
+  EXPECT_NE(sClient({"-tls1_3", "-ciphersuites", "TLS_AES_128_GCM_SHA256"}).exit_code, 0);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Plain HTTP and garbage on the TLS port
 
