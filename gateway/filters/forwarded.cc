@@ -52,7 +52,8 @@ std::string portString(uint16_t port) {
 [[gnu::noinline]] void believeTrustedPeer(const http::RequestHead& head, http::StreamInfo& si,
                                           const ForwardedConfig& cfg) {
   const auto& h = head.headers;
-  auto& out = si.forwarded;
+  si.forwarded = std::make_unique<http::StreamInfo::Forwarded>();
+  auto& out = *si.forwarded;
   std::string xff_in = h.getCombined("x-forwarded-for");
   si.client_address = clientFromXff(xff_in, si.peer_ip, cfg);
   out.xff = xff_in.empty() ? si.peer_ip : std::move(xff_in) + ", " + si.peer_ip;
@@ -60,7 +61,7 @@ std::string portString(uint16_t port) {
   if (auto p = h.get("x-forwarded-proto"); p && validProto(proto = toLower(trim(*p)))) {
     out.proto = std::move(proto);
   } else {
-    out.proto = head.scheme;
+    out.proto = si.tls ? "https" : "http";
   }
   auto host = h.get("x-forwarded-host");
   out.host = host && !host->empty() ? *host : head.authority;
@@ -72,7 +73,8 @@ std::string portString(uint16_t port) {
 
 // This hop's RFC 7239 element, appended to a trusted peer's Forwarded value (if any).
 [[gnu::noinline]] void appendRfc7239(const http::RequestHead& head, http::StreamInfo& si) {
-  std::string& e = si.forwarded.rfc7239;
+  if (!si.forwarded) si.forwarded = std::make_unique<http::StreamInfo::Forwarded>();
+  std::string& e = si.forwarded->rfc7239;
   if (!e.empty()) e += ", ";
   e += "for=";
   e += forwardedNode(si.peer_ip);
@@ -85,24 +87,21 @@ std::string portString(uint16_t port) {
     e += '"';
   }
   e += ";proto=";
-  e += head.scheme;
+  e += si.tls ? "https" : "http";
 }
 }  // namespace
 
 http::FilterStatus ForwardedFilter::onRequestHeaders(http::RequestHead& head, bool) {
   http::StreamInfo& si = callbacks().streamInfo();
+  si.forward = true;
   si.peer_trusted = si.peer.family() != AF_UNIX && cfg_->isTrusted(si.peer);
   if (si.peer_trusted) {
     believeTrustedPeer(head, si, *cfg_);
   } else {
-    // The peer is the client; what it says about others is dropped.
+    // The peer is the client; what it says about others is dropped. What the upstream is told is
+    // this connection's facts (http::ForwardedValues).
     si.client_address = si.peer_ip;
     head.headers.removeIf(http::isForwardingField);
-    auto& out = si.forwarded;
-    out.xff = si.peer_ip;
-    out.proto = head.scheme;
-    out.host = head.authority;
-    out.port = portString(si.local_port);
   }
   if (cfg_->rfc7239) appendRfc7239(head, si);
   return http::FilterStatus::Continue;

@@ -2,7 +2,9 @@
 // Per-stream facts gathered along the pipeline, read by the access log at the end.
 // Owned by the stream; filters get a reference valid until onStreamComplete returns.
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <string_view>
 
 #include "core/address.h"
 #include "core/util.h"
@@ -23,13 +25,16 @@ struct StreamInfo {
   std::string tls_subject;                         // verified client certificate subject (mTLS), or empty
   const std::string* tls_subject_header = nullptr;  // its header toward the upstream (ConnectionInfo)
   bool peer_trusted = false;
-  // What an upstream is told in X-Forwarded-For/-Proto/-Host/-Port and, when enabled, an RFC 7239
-  // Forwarded element (filled by filters/forwarded; written by the HTTP/1 upstream after the
-  // request's own fields, and as HTTP_X_FORWARDED_* by FastCGI/uwsgi upstreams with
-  // forwarded_headers). A value left empty is not sent.
+  // Set by filters/forwarded for every client request (a health probe has none): the upstream
+  // then tells the app who the client is, in X-Forwarded-For/-Proto/-Host/-Port (HTTP/1) or as
+  // HTTP_X_FORWARDED_* (FastCGI/uwsgi with forwarded_headers). ForwardedValues gives the values.
+  bool forward = false;
+  // A trusted peer's combined values, and this hop's RFC 7239 element when enabled: allocated
+  // only then. A direct client's values are this connection's facts, derived when written.
   struct Forwarded {
     std::string xff, proto, host, port, rfc7239;
-  } forwarded;
+  };
+  std::unique_ptr<Forwarded> forwarded;
   std::string protocol = "HTTP/1.1";
   std::string method;
   std::string target;  // path + query, as received
@@ -45,6 +50,21 @@ struct StreamInfo {
   std::string upstream_address;   // every server tried, comma-separated, like nginx $upstream_addr
   int64_t upstream_time_us = -1;  // from the first upstream attempt to response head; -1 = none
   std::string details;            // why the gateway answered or reset: a stable code
+};
+
+// What an upstream tells the app about the client for one request (all empty when not enabled or
+// the stream has no forwarding, like a health probe): a trusted peer's combined values, else the connection's.
+// Views into the StreamInfo, the authority and this object (the port digits): not copyable.
+class ForwardedValues {
+ public:
+  ForwardedValues(const StreamInfo& si, std::string_view authority, bool enabled = true);
+  ForwardedValues(const ForwardedValues&) = delete;
+  ForwardedValues& operator=(const ForwardedValues&) = delete;
+
+  std::string_view xff, proto, host, port, rfc7239;
+
+ private:
+  char port_buf_[8];
 };
 
 }  // namespace gw::http

@@ -421,16 +421,16 @@ class FramedRequest : public UpstreamRequest, public ResponseSink {
     if (route) o.mount_prefix = route->prefix;
     if (!redirected_) o.path = received_path_;
     // The port and scheme the client used: the listener's, or a trusted proxy's word for them.
-    o.server_port = static_cast<uint16_t>(parseUint(si.forwarded.port).value_or(si.local_port));
+    const http::ForwardedValues fwd(si, head().authority);
+    o.server_port = static_cast<uint16_t>(parseUint(fwd.port).value_or(si.local_port));
     o.remote_addr = si.client_address;
     // The TCP peer's port is the client's only when no trusted proxy stood in between.
     o.remote_port = si.client_address == si.peer_ip ? si.peer.port() : 0;
-    o.https = si.forwarded.proto.empty() ? si.tls : si.forwarded.proto == "https";
+    o.https = fwd.proto.empty() ? si.tls : fwd.proto == "https";
     if (!si.user.empty()) o.remote_user = si.user;
     const std::pair<std::string_view, std::string_view> forwarded[] = {
-        {"HTTP_X_FORWARDED_FOR", si.forwarded.xff},    {"HTTP_X_FORWARDED_PROTO", si.forwarded.proto},
-        {"HTTP_X_FORWARDED_HOST", si.forwarded.host},  {"HTTP_X_FORWARDED_PORT", si.forwarded.port},
-        {"HTTP_FORWARDED", si.forwarded.rfc7239}};
+        {"HTTP_X_FORWARDED_FOR", fwd.xff},   {"HTTP_X_FORWARDED_PROTO", fwd.proto}, {"HTTP_X_FORWARDED_HOST", fwd.host},
+        {"HTTP_X_FORWARDED_PORT", fwd.port}, {"HTTP_FORWARDED", fwd.rfc7239}};
     if (up_.config().forwarded_headers) o.forwarded = forwarded;
     if (route && route->cgi) {
       const config::RouteCgi& c = *route->cgi;

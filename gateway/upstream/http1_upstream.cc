@@ -49,8 +49,6 @@ int failureStatus(Failure f) {
 }
 
 namespace {
-const http::StreamInfo::Forwarded kNoForwarded;  // forwarded_headers: false
-
 // One request/response exchange on an HTTP/1.1 upstream connection, with retries.
 class Http1UpstreamRequest : public UpstreamRequest, private http1::ResponseParser::Sink, private Transport::Callbacks {
  public:
@@ -76,9 +74,10 @@ class Http1UpstreamRequest : public UpstreamRequest, private http1::ResponsePars
     idempotent_ = http::isIdempotentMethod(head.method);
     // The client's framing fields are replaced by ours, and a trusted proxy's forwarding fields by
     // the combined ones the forwarded filter recorded (an untrusted peer's were removed).
+    const http::StreamInfo& si = callbacks_.streamInfo();
     const bool forwarded_headers = upstream_.config().forwarded_headers;
-    const http::StreamInfo::Forwarded& fwd = forwarded_headers ? callbacks_.streamInfo().forwarded : kNoForwarded;
-    const bool replace_forwarding = forwarded_headers && callbacks_.streamInfo().peer_trusted;
+    const http::ForwardedValues fwd(si, head.authority, forwarded_headers);
+    const bool replace_forwarding = forwarded_headers && si.forward && si.peer_trusted;
     auto skip = [replace_forwarding](std::string_view n) {
       return iequals(n, "content-length") || iequals(n, "transfer-encoding") ||
              (replace_forwarding && http::isForwardingField(n));

@@ -43,8 +43,9 @@ class FakeCallbacks : public http::StreamFilterCallbacks {
   int local_status = 0;
 };
 
-void expectForwarded(const http::StreamInfo::Forwarded& fwd, std::string_view xff, std::string_view proto,
-                     std::string_view host, std::string_view port, std::string_view rfc7239) {
+void expectForwarded(const http::StreamInfo& si, std::string_view authority, std::string_view xff,
+                     std::string_view proto, std::string_view host, std::string_view port, std::string_view rfc7239) {
+  const http::ForwardedValues fwd(si, authority);
   EXPECT_EQ(fwd.xff, xff);
   EXPECT_EQ(fwd.proto, proto);
   EXPECT_EQ(fwd.host, host);
@@ -86,7 +87,7 @@ TEST(ForwardedFilter, UntrustedPeerCannotSpoof) {
                         "X-Real-IP", "Forwarded"}) {
     EXPECT_FALSE(h.headers.get(n)) << n;
   }
-  expectForwarded(cb.info.forwarded, "2001:db8::9", "http", "api.example.com", "8080",
+  expectForwarded(cb.info, h.authority, "2001:db8::9", "http", "api.example.com", "8080",
                   "for=\"[2001:db8::9]\";host=\"api.example.com\";proto=http");
 
   RequestIdFilter rid(std::make_shared<RequestIdConfig>());
@@ -113,13 +114,33 @@ TEST(ForwardedFilter, TrustedPeerKeepsAndAppends) {
   // upstream gets the combined values instead.
   EXPECT_EQ(h.headers.getCombined("X-Forwarded-For"), "1.2.3.4");
   EXPECT_EQ(h.headers.getCombined("X-Real-IP"), "1.2.3.4");
-  expectForwarded(cb.info.forwarded, "1.2.3.4, 10.0.0.5", "https", "evil.example", "1",
+  expectForwarded(cb.info, h.authority, "1.2.3.4, 10.0.0.5", "https", "evil.example", "1",
                   "for=1.2.3.4, for=10.0.0.5;host=\"api.example.com\";proto=http");
 
   RequestIdFilter rid(std::make_shared<RequestIdConfig>());
   rid.setCallbacks(cb);
   rid.onRequestHeaders(h, true);
   EXPECT_EQ(cb.info.request_id, "client-chosen");
+}
+
+// A direct client's values are the connection's, derived when written (nothing allocated); a
+// stream that never met the filter (a health probe), or an upstream with forwarded_headers off,
+// gets none.
+TEST(ForwardedFilter, DirectClientValuesComeFromTheConnection) {
+  ForwardedFilter f(std::make_shared<ForwardedConfig>(trusting({"10.0.0.0/8"})));
+  FakeCallbacks cb;
+  cb.info.peer = *SocketAddress::parseNumeric("192.0.2.7:40000");
+  cb.info.peer_ip = cb.info.peer.ip();
+  cb.info.local_port = 8443;
+  cb.info.tls = true;
+  expectForwarded(cb.info, "api.example.com", "", "", "", "", "");  // before the filter: a probe
+  f.setCallbacks(cb);
+  auto h = spoofedHead();
+  f.onRequestHeaders(h, true);
+  EXPECT_EQ(cb.info.forwarded, nullptr);
+  expectForwarded(cb.info, h.authority, "192.0.2.7", "https", "api.example.com", "8443", "");
+  const http::ForwardedValues off(cb.info, h.authority, false);
+  EXPECT_TRUE(off.xff.empty() && off.proto.empty() && off.host.empty() && off.port.empty() && off.rfc7239.empty());
 }
 
 TEST(ForwardingField, Names) {

@@ -1,0 +1,24 @@
+#include "http/stream_info.h"
+
+#include <charconv>
+
+namespace gw::http {
+
+ForwardedValues::ForwardedValues(const StreamInfo& si, std::string_view authority, bool enabled) {
+  if (!enabled || !si.forward) return;
+  const StreamInfo::Forwarded* f = si.forwarded.get();
+  if (f) rfc7239 = f->rfc7239;
+  if (si.peer_trusted && f) {
+    xff = f->xff;
+    proto = f->proto;
+    host = f->host;
+    port = f->port;
+    return;
+  }
+  xff = si.peer_ip;
+  proto = si.tls ? "https" : "http";
+  host = authority;
+  port = std::string_view(port_buf_, std::to_chars(port_buf_, port_buf_ + sizeof(port_buf_), si.local_port).ptr);
+}
+
+}  // namespace gw::http
