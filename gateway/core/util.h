@@ -8,10 +8,22 @@
 #include <string>
 #include <string_view>
 
+#include <time.h>
+
 namespace gw {
 
 using Clock = std::chrono::steady_clock;
 using Millis = std::chrono::milliseconds;
+
+// Clock's time at the kernel tick's resolution (CLOCK_MONOTONIC_COARSE, 1-4 ms behind at most):
+// a few ns from the vDSO instead of ~25. For deadlines of timeouts and health windows, which are
+// milliseconds and up; never for durations that are logged or reported.
+inline Clock::time_point coarseNow() noexcept {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return Clock::time_point(std::chrono::duration_cast<Clock::duration>(std::chrono::seconds(ts.tv_sec) +
+                                                                       std::chrono::nanoseconds(ts.tv_nsec)));
+}
 
 bool iequalsSameSize(const char* a, const char* b, size_t n);
 // Inline: most comparisons (header name lookups) fail on the length, without a call.

@@ -52,9 +52,10 @@ struct StreamInfo {
   std::string details;            // why the gateway answered or reset: a stable code
 };
 
-// What an upstream tells the app about the client for one request (all empty when not enabled or
-// the stream has no forwarding, like a health probe): a trusted peer's combined values, else the connection's.
-// Views into the StreamInfo, the authority and this object (the port digits): not copyable.
+// What an upstream tells the app about the client for one request: a trusted peer's combined
+// values, else the connection's (all empty when not enabled, or for a stream that has no
+// forwarding, like a health probe). Views into the StreamInfo, the authority and this object (the
+// port digits): not copyable.
 class ForwardedValues {
  public:
   ForwardedValues(const StreamInfo& si, std::string_view authority, bool enabled = true);

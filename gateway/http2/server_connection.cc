@@ -15,6 +15,8 @@
 #include "http/headers.h"
 #include "http/problem.h"
 
+using namespace std::string_view_literals;  // "..."sv: compared by size first, then inline
+
 namespace gw::http2 {
 
 namespace {
@@ -910,7 +912,7 @@ void ServerConnection::startStream(Stream& s, bool end_stream) {
   }
   http::RequestHead& h = *s.head;
   if (!s.cookie.empty()) h.headers.add("cookie", s.cookie);
-  if (h.method == "CONNECT") {
+  if (h.method == "CONNECT"sv) {
     localError(s, 501, "method_not_supported", "CONNECT is not supported");
     return;
   }
@@ -933,7 +935,7 @@ void ServerConnection::startStream(Stream& s, bool end_stream) {
     return;
   }
   if (!host) h.headers.add("host", h.authority);
-  if (h.path == "*" ? h.method != "OPTIONS" : (h.path.empty() || h.path[0] != '/')) {
+  if (h.path == "*"sv ? h.method != "OPTIONS"sv : (h.path.empty() || h.path[0] != '/')) {
     localError(s, 400, "invalid_request_target", "the request-target must start with '/'");
     return;
   }
@@ -963,7 +965,7 @@ void ServerConnection::startStream(Stream& s, bool end_stream) {
   // The scheme is the connection's, not the client's word: an h2c client saying "https" must not
   // make upstreams see X-Forwarded-Proto: https (RFC 9113 §8.3.1 lets a gateway translate it).
   h.scheme = info_.tls ? "https" : "http";
-  s.head_request = h.method == "HEAD";
+  s.head_request = h.method == "HEAD"sv;
   s.head_accepted = true;
   GW_INC(downstream_rq_total);
   s.decoder = callbacks_.newStream(s, info_);

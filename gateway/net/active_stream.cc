@@ -9,6 +9,8 @@
 #include "filters/router.h"
 #include "http/problem.h"
 
+using namespace std::string_view_literals;  // "..."sv: compared by size first, then inline
+
 namespace gw::net {
 
 http::FilterFactoryList buildFilterChain(const config::ConfigConstSharedPtr& cfg, filters::AccessLogSharedPtr log) {
@@ -289,7 +291,7 @@ void ActiveStream::encodeHeaders(http::ResponseHead& head, bool end_stream) {
 
 void ActiveStream::encodeData(evbuffer* data, bool end_stream) {
   for (auto it = filters_.rbegin(); it != filters_.rend(); ++it) (*it)->onResponseBody(data, end_stream);
-  if (!request_->method.empty() && request_->method != "HEAD") info_.response_body_bytes += evbuffer_get_length(data);
+  if (!request_->method.empty() && request_->method != "HEAD"sv) info_.response_body_bytes += evbuffer_get_length(data);
   if (end_stream) response_complete_ = true;
   encoder_.encodeData(data, end_stream);
 }

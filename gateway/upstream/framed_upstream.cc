@@ -23,6 +23,8 @@
 #include "upstream/uwsgi/response_reader.h"
 #include "upstream/uwsgi/uwsgi.h"
 
+using namespace std::string_view_literals;  // "..."sv: compared by size first, then inline
+
 namespace gw::upstream {
 namespace {
 
@@ -311,7 +313,7 @@ class FramedRequest : public UpstreamRequest, public ResponseSink {
     if (!si.upstream_address.empty()) si.upstream_address += ", ";
     si.upstream_address += host.name;
     if (start_ == Clock::time_point{}) start_ = Clock::now();
-    const bool is_head = head().method == "HEAD";
+    const bool is_head = head().method == "HEAD"sv;
     if (up_.protocol() == FramedProtocol::FastCgi) {
       stdout_ = std::make_unique<fastcgi::StdoutReader>(is_head);
     } else {
@@ -1070,7 +1072,7 @@ class HealthProbe : public UpstreamCallbacks {
                why.c_str());
       }
       passing_ = false;
-      host_.down_until = Clock::now() + hc.interval + hc.timeout + Millis(1000);
+      host_.down_until = coarseNow() + hc.interval + hc.timeout + Millis(1000);
     }
     timer_.enable(hc.interval);
   }

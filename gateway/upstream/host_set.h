@@ -36,7 +36,7 @@ using HostSet = std::bitset<256>;
 template <class Host, class Eligible>
 Host* pickHost(std::vector<Host>& hosts, const HostSet& tried, config::Balance balance, size_t& rr_next,
                Eligible&& eligible) {
-  const auto now = Clock::now();
+  const auto now = coarseNow();
   const size_t n = hosts.size();
   if (n == 0) return nullptr;
   for (auto [need_healthy, need_untried] : {std::pair{true, true}, {false, true}, {true, false}, {false, false}}) {

@@ -11,6 +11,8 @@
 #include "core/transport.h"
 #include "http1/response_parser.h"
 
+using namespace std::string_view_literals;  // "..."sv: compared by size first, then inline
+
 namespace gw::upstream {
 
 const char* failureCode(Failure f) {
@@ -70,7 +72,7 @@ class Http1UpstreamRequest : public UpstreamRequest, private http1::ResponsePars
   }
 
   void sendHeaders(const http::RequestHead& head, bool end_stream) override {
-    is_head_ = head.method == "HEAD";
+    is_head_ = head.method == "HEAD"sv;
     idempotent_ = http::isIdempotentMethod(head.method);
     // The client's framing fields are replaced by ours, and a trusted proxy's forwarding fields by
     // the combined ones the forwarded filter recorded (an untrusted peer's were removed).
@@ -104,8 +106,8 @@ class Http1UpstreamRequest : public UpstreamRequest, private http1::ResponsePars
     char length_buf[24];
     std::string_view length;  // Content-Length value, if one is sent
     if (head.content_length) {
-      if (*head.content_length > 0 || !(head.method == "GET" || head.method == "HEAD" || head.method == "DELETE" ||
-                                         head.method == "OPTIONS")) {
+      if (*head.content_length > 0 || !(head.method == "GET"sv || head.method == "HEAD"sv || head.method == "DELETE"sv ||
+                                         head.method == "OPTIONS"sv)) {
         length = std::string_view(length_buf,
                                   std::to_chars(length_buf, length_buf + sizeof(length_buf), *head.content_length).ptr -
                                       length_buf);
@@ -568,7 +570,7 @@ void Http1Upstream::reportFailure(Http1Host& host, const char* why) { reportHost
 void reportHostFailure(UpstreamHost& host, const config::Upstream& cfg, const char* why) {
   if (++host.consecutive_fails >= cfg.max_fails) {
     host.consecutive_fails = 0;
-    host.down_until = Clock::now() + cfg.fail_timeout;
+    host.down_until = coarseNow() + cfg.fail_timeout;
     GW_INC(upstream_host_ejected);
     GW_LOG(Warn, "upstream %s: server %s marked down for %lld ms (%s)", cfg.name.c_str(), host.name.c_str(),
            static_cast<long long>(cfg.fail_timeout.count()), why);

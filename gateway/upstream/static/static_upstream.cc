@@ -13,6 +13,8 @@
 #include "upstream/static/static_fs.h"
 #include "upstream/static/static_logic.h"
 
+using namespace std::string_view_literals;  // "..."sv: compared by size first, then inline
+
 namespace gw::statics {
 
 namespace {
@@ -121,8 +123,8 @@ void StaticRequest::sendHeaders(const http::RequestHead& head, bool) {
   // Answer from the loop, never from inside the caller's stack.
   start_.activate();
   const config::StaticFiles& s = up_.settings();
-  head_only_ = head.method == "HEAD";
-  if (head.method != "GET" && !head_only_) {
+  head_only_ = head.method == "HEAD"sv;
+  if (head.method != "GET"sv && !head_only_) {
     problem(405, "method_not_allowed", "static files answer GET and HEAD only", "GET, HEAD");
     return;
   }
