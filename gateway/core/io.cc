@@ -1,6 +1,7 @@
 #include "core/io.h"
 
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -35,7 +36,10 @@ ssize_t readInto(evbuffer* buf, evutil_socket_t fd, size_t max) {
     room += v[i].iov_len;
     iov[i] = {v[i].iov_base, v[i].iov_len};
   }
-  ssize_t r = readv(fd, iov, n);
+  // One buffer (the usual case: the last chain has room) is a plain read(2), which the kernel
+  // serves without importing an iovec.
+  if (n == 2 && iov[1].iov_len == 0) n = 1;
+  ssize_t r = n == 1 ? ::read(fd, iov[0].iov_base, iov[0].iov_len) : readv(fd, iov, n);
   const int saved = errno;
   size_t left = r > 0 ? static_cast<size_t>(r) : 0;
   for (int i = 0; i < n; ++i) {

@@ -18,7 +18,7 @@ void logDownstreamSocketError(uint64_t conn_id);
 // The call would block (or was interrupted): try again on the next readiness event.
 inline bool wouldBlock(int err) { return err == EAGAIN || err == EWOULDBLOCK || err == EINTR; }
 
-// One readv(2) of up to `max` bytes from `fd` appended to `buf` (no FIONREAD, no 4 KiB cap).
+// One read(2) or readv(2) of up to `max` bytes from `fd` appended to `buf` (no FIONREAD, no 4 KiB cap).
 // Returns what read(2) returned (errno set when < 0).
 ssize_t readInto(evbuffer* buf, evutil_socket_t fd, size_t max);
 
