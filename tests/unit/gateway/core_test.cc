@@ -34,6 +34,20 @@ TEST(RequestId, Is32HexAndUnique) {
   EXPECT_NE(a, b);
 }
 
+// The coarse clock is Clock's own time at tick resolution (timer deadlines taken from it meet
+// libevent's timeouts): read between two fine readings, it is never after the second and at most a
+// tick before the first. The bound is loose (a second) so that no scheduling delay can matter; a
+// wrong clock id or unit is off by far more.
+TEST(CoarseNow, IsTheSteadyClockAtTickResolution) {
+  for (int i = 0; i < 1000; ++i) {
+    const auto before = Clock::now();
+    const auto coarse = coarseNow();
+    const auto after = Clock::now();
+    EXPECT_LE(coarse, after);
+    EXPECT_GT(coarse, before - std::chrono::seconds(1));
+  }
+}
+
 TEST(Escape, JsonAndLog) {
   std::string j;
   jsonEscape(j, "a\"b\\c\n\x01");
