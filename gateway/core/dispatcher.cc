@@ -92,7 +92,7 @@ TimerQueue* Dispatcher::timerQueue(Millis duration) {
 void Dispatcher::onTimerQueue(evutil_socket_t, short, void* arg) {
   auto* q = static_cast<TimerQueue*>(arg);
   q->armed = false;
-  const auto now = coarseNow();
+  const auto now = Clock::now();
   // At most the timers queued now: one re-enabled by its own callback waits for the next pass.
   for (size_t budget = q->size; budget > 0 && q->head && q->head->deadline_ <= now; --budget) {
     Timer* t = q->head;
@@ -133,7 +133,7 @@ void Timer::enable(Millis after) {
     return;
   }
   if (own_ev_) event_del(own_ev_);
-  deadline_ = coarseNow() + after;
+  deadline_ = Clock::now() + after;
   queue_ = q;
   prev_ = q->tail;
   (q->tail ? q->tail->next_ : q->head) = this;

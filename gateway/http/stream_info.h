@@ -59,6 +59,7 @@ struct StreamInfo {
 class ForwardedValues {
  public:
   ForwardedValues(const StreamInfo& si, std::string_view authority, bool enabled = true);
+  ForwardedValues(const StreamInfo&, std::string&&, bool = true) = delete;  // the view would dangle
   ForwardedValues(const ForwardedValues&) = delete;
   ForwardedValues& operator=(const ForwardedValues&) = delete;
 

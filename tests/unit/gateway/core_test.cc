@@ -34,9 +34,9 @@ TEST(RequestId, Is32HexAndUnique) {
   EXPECT_NE(a, b);
 }
 
-// The coarse clock is Clock's own time at tick resolution (timer deadlines taken from it meet
-// libevent's timeouts): read between two fine readings, it is never after the second and at most a
-// tick before the first. The bound is loose (a second) so that no scheduling delay can matter; a
+// The coarse clock is Clock's own time as of the last tick (host health windows use it for both
+// ends): read between two fine readings, it is never after the second and only a few
+// ms before the first. The bound is loose (a second) so that no scheduling delay can matter; a
 // wrong clock id or unit is off by far more.
 TEST(CoarseNow, IsTheSteadyClockAtTickResolution) {
   for (int i = 0; i < 1000; ++i) {

@@ -73,6 +73,29 @@ TEST(Timer, ShorterDurationFiresFirstAcrossQueues) {
   EXPECT_EQ(order, "fast,slow");
 }
 
+// Deadlines come from the coarse clock, which trails the precise one by up to a tick: a timer must
+// still never fire before its duration has passed, also when it joins a queue armed earlier (the
+// timers here are enabled 0.5 ms apart, so some land just before a tick boundary). A lower bound
+// only: load makes timers later, never earlier.
+TEST(Timer, NeverFiresBeforeItsDuration) {
+  Loop l;
+  constexpr int kTimers = 24;
+  std::vector<std::unique_ptr<Timer>> timers;
+  std::vector<Clock::time_point> enabled_at(kTimers), fired_at(kTimers);
+  for (int i = 0; i < kTimers; ++i) {
+    const auto until = Clock::now() + std::chrono::microseconds(500);
+    while (Clock::now() < until) {
+    }
+    timers.push_back(std::make_unique<Timer>(*l.d, [&, i] { fired_at[i] = Clock::now(); }));
+    enabled_at[i] = Clock::now();
+    timers.back()->enable(Millis(i % 2 ? 10 : 3));
+  }
+  l.run();
+  for (int i = 0; i < kTimers; ++i) {
+    EXPECT_GE(fired_at[i] - enabled_at[i], Millis(i % 2 ? 10 : 3)) << "timer " << i;
+  }
+}
+
 TEST(Timer, ManyDistinctDurationsUseOwnEvents) {
   Loop l;
   std::vector<std::unique_ptr<Timer>> timers;
