@@ -61,7 +61,7 @@ std::string portString(uint16_t port) {
   if (auto p = h.get("x-forwarded-proto"); p && validProto(proto = toLower(trim(*p)))) {
     out.proto = std::move(proto);
   } else {
-    out.proto = si.tls ? "https" : "http";
+    out.proto = head.scheme;
   }
   auto host = h.get("x-forwarded-host");
   out.host = host && !host->empty() ? *host : head.authority;
@@ -87,7 +87,7 @@ std::string portString(uint16_t port) {
     e += '"';
   }
   e += ";proto=";
-  e += si.tls ? "https" : "http";
+  e += head.scheme;
 }
 }  // namespace
 

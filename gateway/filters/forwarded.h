@@ -7,8 +7,9 @@
 //  - What an HTTP upstream is to be told (X-Forwarded-For appended, -Proto/-Host/-Port and, when
 //    enabled, an RFC 7239 Forwarded element) is http::ForwardedValues: a direct client's from the
 //    connection, a trusted peer's combined values and the RFC 7239 element from
-//    StreamInfo::forwarded. The HTTP/1 upstream writes them in place of a trusted peer's fields. FastCGI / uwsgi apps get REMOTE_ADDR, HTTPS and
-//    SERVER_PORT (and, with the upstream's forwarded_headers, the same values as HTTP_X_FORWARDED_*).
+//    StreamInfo::forwarded. The HTTP/1 upstream writes them in place of a trusted peer's fields.
+//    FastCGI / uwsgi apps get REMOTE_ADDR, HTTPS and SERVER_PORT (and, with the upstream's
+//    forwarded_headers, the same values as HTTP_X_FORWARDED_*).
 #include <memory>
 #include <string>
 #include <vector>

@@ -2,9 +2,11 @@
 
 #include <charconv>
 
+#include "http/message.h"
+
 namespace gw::http {
 
-ForwardedValues::ForwardedValues(const StreamInfo& si, std::string_view authority, bool enabled) {
+ForwardedValues::ForwardedValues(const StreamInfo& si, const RequestHead& head, bool enabled) {
   if (!enabled || !si.forward) return;
   const StreamInfo::Forwarded* f = si.forwarded.get();
   if (f) rfc7239 = f->rfc7239;
@@ -16,8 +18,8 @@ ForwardedValues::ForwardedValues(const StreamInfo& si, std::string_view authorit
     return;
   }
   xff = si.peer_ip;
-  proto = si.tls ? "https" : "http";
-  host = authority;
+  proto = head.scheme;
+  host = head.authority;
   port = std::string_view(port_buf_, std::to_chars(port_buf_, port_buf_ + sizeof(port_buf_), si.local_port).ptr);
 }
 

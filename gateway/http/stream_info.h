@@ -52,14 +52,16 @@ struct StreamInfo {
   std::string details;            // why the gateway answered or reset: a stable code
 };
 
+struct RequestHead;
+
 // What an upstream tells the app about the client for one request: a trusted peer's combined
-// values, else the connection's (all empty when not enabled, or for a stream that has no
-// forwarding, like a health probe). Views into the StreamInfo, the authority and this object (the
-// port digits): not copyable.
+// values, else the connection's (the request's scheme and authority, which the codecs set from the
+// connection; all empty when not enabled, or for a stream that has no forwarding, like a health
+// probe). Views into the StreamInfo, the head and this object (the port digits): not copyable.
 class ForwardedValues {
  public:
-  ForwardedValues(const StreamInfo& si, std::string_view authority, bool enabled = true);
-  ForwardedValues(const StreamInfo&, std::string&&, bool = true) = delete;  // the view would dangle
+  ForwardedValues(const StreamInfo& si, const RequestHead& head, bool enabled = true);
+  ForwardedValues(const StreamInfo&, RequestHead&&, bool = true) = delete;  // the views would dangle
   ForwardedValues(const ForwardedValues&) = delete;
   ForwardedValues& operator=(const ForwardedValues&) = delete;
 

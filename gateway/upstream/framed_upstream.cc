@@ -423,7 +423,7 @@ class FramedRequest : public UpstreamRequest, public ResponseSink {
     if (route) o.mount_prefix = route->prefix;
     if (!redirected_) o.path = received_path_;
     // The port and scheme the client used: the listener's, or a trusted proxy's word for them.
-    const http::ForwardedValues fwd(si, head().authority);
+    const http::ForwardedValues fwd(si, head());
     o.server_port = static_cast<uint16_t>(parseUint(fwd.port).value_or(si.local_port));
     o.remote_addr = si.client_address;
     // The TCP peer's port is the client's only when no trusted proxy stood in between.

@@ -78,7 +78,7 @@ class Http1UpstreamRequest : public UpstreamRequest, private http1::ResponsePars
     // the combined ones the forwarded filter recorded (an untrusted peer's were removed).
     const http::StreamInfo& si = callbacks_.streamInfo();
     const bool forwarded_headers = upstream_.config().forwarded_headers;
-    const http::ForwardedValues fwd(si, head.authority, forwarded_headers);
+    const http::ForwardedValues fwd(si, head, forwarded_headers);
     const bool replace_forwarding = forwarded_headers && si.forward && si.peer_trusted;
     auto skip = [replace_forwarding](std::string_view n) {
       return iequals(n, "content-length") || iequals(n, "transfer-encoding") ||

@@ -126,7 +126,7 @@ TEST_F(ActiveStreamTest, ProxiesHeadAndBodyBothWays) {
   const auto& sent = *upstream_->last->head;
   EXPECT_FALSE(sent.headers.get("X-Hop"));  // hop-by-hop removed on the way up
   EXPECT_FALSE(sent.headers.get("Connection"));
-  EXPECT_EQ(http::ForwardedValues(stream_->streamInfo(), sent.authority).xff, "192.0.2.1");  // the HTTP upstream writes it
+  EXPECT_EQ(http::ForwardedValues(stream_->streamInfo(), sent).xff, "192.0.2.1");  // the HTTP upstream writes it
   ASSERT_TRUE(sent.headers.get("X-Request-Id"));
   evbuffer* b = evbuffer_new();
   evbuffer_add(b, "hello", 5);

@@ -43,9 +43,9 @@ class FakeCallbacks : public http::StreamFilterCallbacks {
   int local_status = 0;
 };
 
-void expectForwarded(const http::StreamInfo& si, std::string_view authority, std::string_view xff,
+void expectForwarded(const http::StreamInfo& si, const http::RequestHead& head, std::string_view xff,
                      std::string_view proto, std::string_view host, std::string_view port, std::string_view rfc7239) {
-  const http::ForwardedValues fwd(si, authority);
+  const http::ForwardedValues fwd(si, head);
   EXPECT_EQ(fwd.xff, xff);
   EXPECT_EQ(fwd.proto, proto);
   EXPECT_EQ(fwd.host, host);
@@ -87,7 +87,7 @@ TEST(ForwardedFilter, UntrustedPeerCannotSpoof) {
                         "X-Real-IP", "Forwarded"}) {
     EXPECT_FALSE(h.headers.get(n)) << n;
   }
-  expectForwarded(cb.info, h.authority, "2001:db8::9", "http", "api.example.com", "8080",
+  expectForwarded(cb.info, h, "2001:db8::9", "http", "api.example.com", "8080",
                   "for=\"[2001:db8::9]\";host=\"api.example.com\";proto=http");
 
   RequestIdFilter rid(std::make_shared<RequestIdConfig>());
@@ -114,7 +114,7 @@ TEST(ForwardedFilter, TrustedPeerKeepsAndAppends) {
   // upstream gets the combined values instead.
   EXPECT_EQ(h.headers.getCombined("X-Forwarded-For"), "1.2.3.4");
   EXPECT_EQ(h.headers.getCombined("X-Real-IP"), "1.2.3.4");
-  expectForwarded(cb.info, h.authority, "1.2.3.4, 10.0.0.5", "https", "evil.example", "1",
+  expectForwarded(cb.info, h, "1.2.3.4, 10.0.0.5", "https", "evil.example", "1",
                   "for=1.2.3.4, for=10.0.0.5;host=\"api.example.com\";proto=http");
 
   RequestIdFilter rid(std::make_shared<RequestIdConfig>());
@@ -133,13 +133,14 @@ TEST(ForwardedFilter, DirectClientValuesComeFromTheConnection) {
   cb.info.peer_ip = cb.info.peer.ip();
   cb.info.local_port = 8443;
   cb.info.tls = true;
-  expectForwarded(cb.info, "api.example.com", "", "", "", "", "");  // before the filter: a probe
-  f.setCallbacks(cb);
   auto h = spoofedHead();
+  h.scheme = "https";  // set from the connection by the codecs (ActiveStream, the h2 codec)
+  expectForwarded(cb.info, h, "", "", "", "", "");  // before the filter: a probe
+  f.setCallbacks(cb);
   f.onRequestHeaders(h, true);
   EXPECT_EQ(cb.info.forwarded, nullptr);
-  expectForwarded(cb.info, h.authority, "192.0.2.7", "https", "api.example.com", "8443", "");
-  const http::ForwardedValues off(cb.info, h.authority, false);
+  expectForwarded(cb.info, h, "192.0.2.7", "https", "api.example.com", "8443", "");
+  const http::ForwardedValues off(cb.info, h, false);
   EXPECT_TRUE(off.xff.empty() && off.proto.empty() && off.host.empty() && off.port.empty() && off.rfc7239.empty());
 }
 
