@@ -15,7 +15,9 @@ Dispatcher::Dispatcher(event_base* base) : base_(base) {
 Dispatcher::~Dispatcher() {
   clearDeferred();
   event_free(deferred_ev_);
-  while (cb_head_) unlinkCallback(*cb_head_);
+  for (auto& list : cb_lists_) {
+    while (list.head) unlinkCallback(*list.head);
+  }
   event_free(callbacks_ev_);
   for (auto& q : timer_queues_) event_del(&q->ev);
 }
@@ -40,13 +42,18 @@ void Dispatcher::onDeferred(evutil_socket_t, short, void* arg) {
   static_cast<Dispatcher*>(arg)->clearDeferred();
 }
 
+Dispatcher::CallbackList& Dispatcher::listOf(const LoopCallback& c) {
+  return cb_lists_[c.order_ == LoopCallback::Order::Last ? 1 : 0];
+}
+
 void Dispatcher::queueCallback(LoopCallback& c) {
+  CallbackList& list = listOf(c);
   c.active_ = true;
   c.round_ = cb_round_;
-  c.prev_ = cb_tail_;
+  c.prev_ = list.tail;
   c.next_ = nullptr;
-  (cb_tail_ ? cb_tail_->next_ : cb_head_) = &c;
-  cb_tail_ = &c;
+  (list.tail ? list.tail->next_ : list.head) = &c;
+  list.tail = &c;
   if (!callbacks_armed_) {
     event_active(callbacks_ev_, EV_TIMEOUT, 0);
     callbacks_armed_ = true;
@@ -54,8 +61,9 @@ void Dispatcher::queueCallback(LoopCallback& c) {
 }
 
 void Dispatcher::unlinkCallback(LoopCallback& c) {
-  (c.prev_ ? c.prev_->next_ : cb_head_) = c.next_;
-  (c.next_ ? c.next_->prev_ : cb_tail_) = c.prev_;
+  CallbackList& list = listOf(c);
+  (c.prev_ ? c.prev_->next_ : list.head) = c.next_;
+  (c.next_ ? c.next_->prev_ : list.tail) = c.prev_;
   c.prev_ = c.next_ = nullptr;
   c.active_ = false;
 }
@@ -64,10 +72,12 @@ void Dispatcher::onCallbacks(evutil_socket_t, short, void* arg) {
   auto* d = static_cast<Dispatcher*>(arg);
   d->callbacks_armed_ = false;
   const uint32_t round = d->cb_round_++;  // activations from here on belong to the next pass
-  while (d->cb_head_ && d->cb_head_->round_ == round) {
-    LoopCallback* c = d->cb_head_;
-    d->unlinkCallback(*c);
-    c->cb_(-1, EV_TIMEOUT, c->arg_);  // may destroy *c, or any other callback
+  for (CallbackList& list : d->cb_lists_) {  // Normal, then Last
+    while (list.head && list.head->round_ == round) {
+      LoopCallback* c = list.head;
+      d->unlinkCallback(*c);
+      c->cb_(-1, EV_TIMEOUT, c->arg_);  // may destroy *c, or any other callback
+    }
   }
 }
 

@@ -58,10 +58,15 @@ class Dispatcher {
   void unlinkCallback(LoopCallback& c);
   event_base* base_;
   event* deferred_ev_;
-  // Activated LoopCallbacks, in order, run by one libevent event per pass.
+  // Activated LoopCallbacks, in order, run by one libevent event per pass: a list per
+  // LoopCallback::Order, run in that order.
   event* callbacks_ev_;
-  LoopCallback* cb_head_ = nullptr;
-  LoopCallback* cb_tail_ = nullptr;
+  struct CallbackList {
+    LoopCallback* head = nullptr;
+    LoopCallback* tail = nullptr;
+  };
+  CallbackList cb_lists_[2];
+  CallbackList& listOf(const LoopCallback& c);
   uint32_t cb_round_ = 0;  // the pass the next activation belongs to
   bool callbacks_armed_ = false;
   std::vector<DeletablePtr> to_delete_;
@@ -103,9 +108,15 @@ class Timer {
 // Activated callbacks wait in the dispatcher's list and run in activation order from one libevent
 // event (no event per callback: a request has several, and most are never activated); one
 // activated while the list runs waits for the next pass.
+// Order::Last callbacks run after all the Normal ones of their pass: writes toward upstreams, so
+// that a pass sends the responses it completed to their clients before it hands new requests to
+// the backend (whose wakeup on the same machine can preempt the loop). Measured in BENCHMARKS.md
+// ("Write order"): at best a few per cent, and writing each request at once is clearly worse.
 class LoopCallback {
  public:
-  LoopCallback(Dispatcher& d, event_callback_fn cb, void* arg) : dispatcher_(d), cb_(cb), arg_(arg) {}
+  enum class Order : uint8_t { Normal, Last };
+  LoopCallback(Dispatcher& d, event_callback_fn cb, void* arg, Order order = Order::Normal)
+      : dispatcher_(d), cb_(cb), arg_(arg), order_(order) {}
   ~LoopCallback() {
     if (active_) dispatcher_.unlinkCallback(*this);
   }
@@ -124,6 +135,7 @@ class LoopCallback {
   LoopCallback* next_ = nullptr;
   uint32_t round_ = 0;
   bool active_ = false;
+  Order order_;
 };
 
 // Runs a callback on a loop's thread when another thread calls wake() (an eventfd). This is the

@@ -362,6 +362,12 @@ void ServerConnection::onRead() {
     }
   }
   in_recv_ = false;
+  if (open_header_block_ != 0 && !closed_) {  // a header block left open: client_header from now
+    auto* s = static_cast<Stream*>(nghttp2_session_get_stream_user_data(session_, open_header_block_));
+    if (s && s->timer_mode == Stream::TimerMode::Header && !s->timer.enabled()) {
+      s->timer.enable(settings_.timeouts.client_header);
+    }
+  }
   if (!closed_) flushNow();
   if (!closed_) pauseReadIfBlocked();
 }
@@ -718,13 +724,13 @@ int ServerConnection::onBeginHeaders(const nghttp2_frame* frame) {
     }
     s->in_trailers = true;
     s->timer_mode = Stream::TimerMode::Header;
-    s->timer.enable(settings_.timeouts.client_header);
+    open_header_block_ = id;
     return 0;
   }
   auto s = std::make_unique<Stream>(*this, id);
   nghttp2_session_set_stream_user_data(session_, id, s.get());
-  s->timer_mode = Stream::TimerMode::Header;
-  s->timer.enable(settings_.timeouts.client_header);  // until the header block ends
+  s->timer_mode = Stream::TimerMode::Header;  // until the header block ends (armed by onRead)
+  open_header_block_ = id;
   const bool first = streams_.empty();
   streams_.emplace(id, std::move(s));
   if (first) armTimer();
@@ -816,7 +822,8 @@ int ServerConnection::onFrameRecv(const nghttp2_frame* frame) {
       return 0;
     case NGHTTP2_HEADERS: {
       auto* s = static_cast<Stream*>(nghttp2_session_get_stream_user_data(session_, frame->hd.stream_id));
-      if (s && s->timer_mode == Stream::TimerMode::Header) {  // the header block is complete
+      open_header_block_ = 0;  // the header block is complete
+      if (s && s->timer_mode == Stream::TimerMode::Header) {
         s->timer.disable();
         s->timer_mode = Stream::TimerMode::None;
       }

@@ -165,6 +165,10 @@ class ServerConnection : public http::DownstreamConnection, private Transport::C
   uint32_t limits_logged_ = 0;  // Limit bits already logged on this connection
   uint64_t rst_received_ = 0;   // RST_STREAM frames from the client (Rapid Reset attribution)
   bool in_recv_ = false;        // inside nghttp2_session_mem_recv
+  // The stream whose header block is open (HTTP/2 allows one at a time), 0 if none: its
+  // client_header timer is armed only if the block is still open when a read has been parsed
+  // (nearly every block arrives whole, so nearly no stream needs the timer).
+  int32_t open_header_block_ = 0;
   bool our_goaway_ = false;     // the next GOAWAY with an error code was submitted by us
   bool draining_ = false;
   bool terminating_ = false;     // nothing more from the session: only our queued bytes go out

@@ -745,7 +745,7 @@ FramedConnection::FramedConnection(FramedUpstreamImpl& up, FramedHost& host)
                      auto* c = static_cast<FramedConnection*>(arg);
                      if (c->state_ == State::Open && c->io_->flush()) c->onWrite();
                    },
-                   this),
+                   this, LoopCallback::Order::Last),
       read_later_(up.dispatcher(), [](evutil_socket_t, short, void* arg) { static_cast<FramedConnection*>(arg)->onRead(); },
                   this) {}
 

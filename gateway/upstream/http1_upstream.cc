@@ -63,7 +63,7 @@ class Http1UpstreamRequest : public UpstreamRequest, private http1::ResponsePars
                       this),
         flush_later_(upstream.dispatcher(),
                      [](evutil_socket_t, short, void* arg) { static_cast<Http1UpstreamRequest*>(arg)->flushNow(); },
-                     this) {}
+                     this, LoopCallback::Order::Last) {}
 
   ~Http1UpstreamRequest() override {
     cancelled_ = true;
@@ -332,7 +332,7 @@ class Http1UpstreamRequest : public UpstreamRequest, private http1::ResponsePars
   // http1::ResponseParser::Sink: hands head, body and trailers to the stream.
   bool onHead(http::ResponseHeadPtr head, bool end_stream) override {
     headers_delivered_ = true;
-    timer_.enable(upstream_.config().idle_timeout);
+    if (!end_stream) timer_.enable(upstream_.config().idle_timeout);  // (finish() disables it)
     upstream_.reportSuccess(*host_);
     auto& si = callbacks_.streamInfo();
     si.upstream_time_us =

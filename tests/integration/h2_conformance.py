@@ -653,6 +653,24 @@ def header_block_timeout():
 
 
 @case
+def header_frame_cut_short_times_out():
+    # A complete-looking HEADERS frame (END_HEADERS) of which only part arrives, then silence: the
+    # block is open after that read, so timeouts.client_header still ends the connection.
+    c = Raw()
+    c.start()
+    h = HeadersFrame(1)
+    h.data = c.enc.encode([(":method", "GET"), (":scheme", "http"), (":path", "/api/slow-head"), (":authority", "x")])
+    h.flags.add("END_HEADERS")
+    h.flags.add("END_STREAM")
+    raw = h.serialize()
+    c.send(raw[:9 + len(h.data) // 2])  # the frame header and half the block
+    t0 = time.time()
+    c.expect_goaway(NO_ERROR, timeout=6)
+    check(time.time() - t0 >= 0.5, "GOAWAY too early")
+    c.expect_closed(timeout=4)
+
+
+@case
 def body_timeout_is_408():
     # A request body that stops coming: timeouts.client_body (1s, idle) answers 408.
     c = Raw()

@@ -36,7 +36,7 @@ const char* const kCases[] = {
     "too_many_settings_entries", "concurrent_streams_limit", "header_list_too_large_is_431",
     "request_and_response_trailers", "rapid_reset", "continuation_flood", "hpack_amplified_header_block",
     "ping_flood", "settings_flood", "glitch_limit", "zero_window_stall", "slow_read", "idle_timeout",
-    "graceful_shutdown", "header_block_timeout", "body_timeout_is_408", "scheme_from_connection",
+    "graceful_shutdown", "header_block_timeout", "header_frame_cut_short_times_out", "body_timeout_is_408", "scheme_from_connection",
     "host_case_insensitive", "headers_only_response_completes",
 };
 

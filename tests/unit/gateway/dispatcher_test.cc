@@ -185,6 +185,48 @@ TEST(LoopCallback, RunInOrderAndOneDestroyedByAnEarlierOneNeverRuns) {
   EXPECT_EQ(order, (std::vector<std::string>{"c", "a", "d"}));
 }
 
+// Order::Last callbacks (upstream writes) run after every Normal one of their pass, whichever was
+// activated first; one activated during the pass, of either order, waits for the next pass.
+TEST(LoopCallback, LastOnesRunAfterTheNormalOnesOfTheirPass) {
+  Loop l;
+  std::vector<std::string> order;
+  struct Named {
+    std::vector<std::string>* order;
+    std::string name;
+    std::function<void()> then;
+    static void cb(evutil_socket_t, short, void* arg) {
+      auto* n = static_cast<Named*>(arg);
+      n->order->push_back(n->name);
+      if (n->then) n->then();
+    }
+  };
+  Named up1{&order, "up1", {}}, up2{&order, "up2", {}}, client1{&order, "client1", {}}, client2{&order, "client2", {}},
+      up3{&order, "up3", {}}, client3{&order, "client3", {}};
+  using Order = LoopCallback::Order;
+  LoopCallback cb_up1(*l.d, &Named::cb, &up1, Order::Last), cb_up2(*l.d, &Named::cb, &up2, Order::Last),
+      cb_up3(*l.d, &Named::cb, &up3, Order::Last);
+  LoopCallback cb_client1(*l.d, &Named::cb, &client1), cb_client2(*l.d, &Named::cb, &client2),
+      cb_client3(*l.d, &Named::cb, &client3);
+  client1.then = [&] { cb_up3.activate(); };  // next pass
+  up1.then = [&] { cb_client3.activate(); };  // next pass, before up3 (Normal first again)
+  cb_up1.activate();
+  cb_client1.activate();
+  cb_up2.activate();
+  cb_client2.activate();
+  l.run();
+  EXPECT_EQ(order, (std::vector<std::string>{"client1", "client2", "up1", "up2", "client3", "up3"}));
+  // Destroying a pending Last callback unlinks it from its own list.
+  order.clear();
+  auto doomed = std::make_unique<LoopCallback>(*l.d, &Named::cb, &up2, Order::Last);
+  doomed->activate();
+  cb_up1.activate();
+  cb_client1.activate();
+  client1.then = [&] { doomed.reset(); };
+  up1.then = nullptr;
+  l.run();
+  EXPECT_EQ(order, (std::vector<std::string>{"client1", "up1"}));
+}
+
 // A callback that activates itself runs again only after the rest of the loop's work (here a
 // deferred deletion queued before it re-activated): it cannot starve the loop.
 TEST(LoopCallback, ReactivatedFromItselfRunsAfterOtherPendingWork) {
