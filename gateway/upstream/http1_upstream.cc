@@ -326,13 +326,18 @@ class Http1UpstreamRequest : public UpstreamRequest, private http1::ResponsePars
     if (parser_.feed(in, *this) == http1::ResponseParser::Status::Error) {
       GW_INC(upstream_rq_bad_response);
       fail(Failure::BadResponse, parser_.error());
+      return;
+    }
+    // A response under way waits idle_timeout for more: armed once per read, not per parser
+    // callback, and not at all when the response ended in this read (the usual case).
+    if (headers_delivered_ && !finished_ && !cancelled_ && !read_disabled_) {
+      timer_.enable(upstream_.config().idle_timeout);
     }
   }
 
   // http1::ResponseParser::Sink: hands head, body and trailers to the stream.
   bool onHead(http::ResponseHeadPtr head, bool end_stream) override {
-    headers_delivered_ = true;
-    if (!end_stream) timer_.enable(upstream_.config().idle_timeout);  // (finish() disables it)
+    headers_delivered_ = true;  // (the response timer runs on until processInput re-arms it)
     upstream_.reportSuccess(*host_);
     auto& si = callbacks_.streamInfo();
     si.upstream_time_us =
@@ -342,11 +347,7 @@ class Http1UpstreamRequest : public UpstreamRequest, private http1::ResponsePars
     return !cancelled_ && !read_disabled_;
   }
   bool onBody(evbuffer* data, bool end_stream) override {
-    if (end_stream) {
-      finish();
-    } else {
-      timer_.enable(upstream_.config().idle_timeout);
-    }
+    if (end_stream) finish();
     callbacks_.onUpstreamData(data, end_stream);
     return !cancelled_ && !read_disabled_;
   }

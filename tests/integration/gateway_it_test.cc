@@ -634,6 +634,28 @@ TEST_F(GatewayIT, UpstreamResetMidResponseTruncatesTheClientResponse) {
   EXPECT_EQ(curl({gw_->url("/api/ok")}).status, 200);
 }
 
+// An upstream that stops in the middle of a body: idle_timeout (2s here) ends the attempt and the
+// client's response is cut (closed, not completed), without waiting for response_timeout or for
+// the upstream to close.
+TEST_F(GatewayIT, UpstreamStalledMidBodyIsCutAfterIdleTimeout) {
+  startGateway();
+  RawClient c(gw_->port());
+  auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(c.send(get("/bad/stall-body")));
+  std::string raw = c.readUntilClose(8000ms);
+  auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_TRUE(c.peerClosed()) << "the gateway must close a response it cannot finish";
+  EXPECT_GE(took, 1900ms);  // idle_timeout: 2s after the last body bytes
+  EXPECT_LT(took, 6s);
+  std::string buf = raw;
+  auto r = takeResponse(buf, true);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_FALSE(r->complete);
+  EXPECT_EQ(r->body.size(), 100u);
+  EXPECT_EQ(curl({gw_->url("/api/ok")}).status, 200);
+}
+
 // A non-conforming server may send a body after a HEAD response. Those bytes must never be read
 // as the response to the next request sent on the same pooled upstream connection.
 TEST_F(GatewayIT, HeadResponseWithStrayBodyDoesNotPoisonTheNextRequest) {

@@ -4,6 +4,7 @@ line's path is appended to $GW_RECORD_FILE. Behaviour by path:
   /reset        200 with Content-Length: 1000000, 1000 body bytes, then a TCP reset
   /reset-chunked  200 chunked, one 1000-byte chunk, then a TCP reset (no last chunk)
   /hang         reads the request, never answers
+  /stall-body   200 with Content-Length: 1000, 100 body bytes, then silence (connection kept open)
   /bad-header   a response whose header section holds a control character
   /slow-headers status line at once, the rest of the head after 3 s
   /head-body    (for HEAD) a head with a Content-Length, then, 300 ms later, that many stray "body"
@@ -86,6 +87,12 @@ def serve(conn):
                 reset(conn)
                 return
             if p == "/hang":
+                while conn.recv(65536):
+                    pass
+                conn.close()
+                return
+            if p == "/stall-body":
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + b"s" * 100)
                 while conn.recv(65536):
                     pass
                 conn.close()
