@@ -641,29 +641,27 @@ def zero_window_stall():
 def header_block_timeout():
     # HEADERS without END_HEADERS, then silence: timeouts.client_header (1s in the test config)
     # ends the connection, although a stream is open.
-    c = Raw()
-    c.start()
-    h = HeadersFrame(1)
-    h.data = c.enc.encode([(":method", "GET"), (":scheme", "http"), (":path", "/api/slow-head"), (":authority", "x")])
-    c.frame(h)  # no END_HEADERS, no CONTINUATION
-    t0 = time.time()
-    c.expect_goaway(NO_ERROR, timeout=6)
-    check(time.time() - t0 >= 0.5, "GOAWAY too early")
-    c.expect_closed(timeout=4)
+    expect_header_timeout(lambda h: h.serialize())  # no END_HEADERS, no CONTINUATION
 
 
 @case
 def header_frame_cut_short_times_out():
     # A complete-looking HEADERS frame (END_HEADERS) of which only part arrives, then silence: the
     # block is open after that read, so timeouts.client_header still ends the connection.
+    def half(h):
+        h.flags.add("END_HEADERS")
+        h.flags.add("END_STREAM")
+        return h.serialize()[:9 + len(h.data) // 2]  # the frame header and half the block
+    expect_header_timeout(half)
+
+
+def expect_header_timeout(wire):
+    """Sends wire(HEADERS frame of a GET) and nothing more: GOAWAY(NO_ERROR) after client_header."""
     c = Raw()
     c.start()
     h = HeadersFrame(1)
     h.data = c.enc.encode([(":method", "GET"), (":scheme", "http"), (":path", "/api/slow-head"), (":authority", "x")])
-    h.flags.add("END_HEADERS")
-    h.flags.add("END_STREAM")
-    raw = h.serialize()
-    c.send(raw[:9 + len(h.data) // 2])  # the frame header and half the block
+    c.send(wire(h))
     t0 = time.time()
     c.expect_goaway(NO_ERROR, timeout=6)
     check(time.time() - t0 >= 0.5, "GOAWAY too early")

@@ -11,6 +11,9 @@
 #   env GATEWAYD   path to gatewayd (default: build/release/gateway/gatewayd, then build/h-h2-rel)
 #   env ROUNDS     timed rounds per case (default 4, 2 with --quick)
 #   env KEEP=1     keep the temp dir
+#   env GATEWAYD_B another gatewayd build to compare against instead of nghttpx (an A/B of two
+#                  builds: same backend, config, rounds and tables, "gatewayd-B" in nghttpx's place;
+#                  timed mode only)
 #
 # What it does (loopback only; everything it starts is stopped by the EXIT trap):
 #   * Backend: nginx (1 worker) serving GET /small (13 bytes) and GET /16k.
@@ -22,7 +25,9 @@
 #     {/small, /16k}: a short warm-up of each proxy, then rounds alternating which proxy goes first
 #     (2 rounds with --quick, else 4); each run reports req/s, p50/p99 and the proxy's CPU time
 #     per request.
-#     p50/p99 come from h2load --log-file (per-request durations).
+#     p50/p99 come from h2load --log-file (per-request durations). The ratio's ± is the standard
+#     error of the per-round ratios (each round runs both proxies back to back, so a round's ratio
+#     is less exposed to the machine's slow swings than the means are).
 #   * Memory (first, on fresh processes): RSS of each proxy at idle, then with 1,000 idle HTTP/2
 #     connections (h2c, each did one request first); reported per connection.
 set -euo pipefail
@@ -33,6 +38,12 @@ QUICK=0
 CG=0; [[ "${1:-}" == "--callgrind" ]] && CG=1
 CACHESIM=0; [[ "${1:-}" == "--cachesim" ]] && { CG=1; CACHESIM=1; }
 CG_N=${CG_N:-5000}
+B_GW=${GATEWAYD_B:-}; B_NAME=nghttpx
+if [[ -n "$B_GW" ]]; then
+  ((CG)) && { echo "h2.sh: GATEWAYD_B is for timed runs" >&2; exit 2; }
+  [[ -x "$B_GW" ]] || { echo "h2.sh: GATEWAYD_B=$B_GW is not an executable" >&2; exit 2; }
+  B_NAME=gatewayd-B
+fi
 DUR=$(( QUICK ? 3 : 6 )); ROUNDS=${ROUNDS:-$(( QUICK ? 2 : 4 ))}; HOLD=1000
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 GW=${GATEWAYD:-}
@@ -110,9 +121,14 @@ if ((CG)); then
   NX_ONE=(--single-process)  # one process, so callgrind sees the worker's instructions
 fi
 "${GW_WRAP[@]}" "$GW" -c "$W/gw.yaml" 2>>"$W/gw.err" & GW_PID=$!; PIDS+=($GW_PID)
+if [[ -n "$B_GW" ]]; then  # the B build in nghttpx's place: the same config on nghttpx's ports
+  sed -e "s/port: $GW_C,/port: $NX_C,/" -e "s/port: $GW_T\$/port: $NX_T/" -e "s|$W/gw.err|$W/nx.err|" "$W/gw.yaml" > "$W/gw-b.yaml"
+  "$B_GW" -c "$W/gw-b.yaml" 2>>"$W/nx.err" & NX_PID=$!; PIDS+=($NX_PID)
+else
 "${NX_WRAP[@]}" "$NGHTTPX" --conf=/dev/null --workers=1 "${NX_ONE[@]}" -f"127.0.0.1,$NX_C;no-tls" -f"127.0.0.1,$NX_T" \
   -b"127.0.0.1,$BE" --backend-connections-per-host=512 --add-x-forwarded-for --backlog=4096 \
   --errorlog-file="$W/nx.err" "$W/key.pem" "$W/cert.pem" 2>>"$W/nx.err" & NX_PID=$!; PIDS+=($NX_PID)
+fi
 for p in $GW_C $GW_T $NX_C $NX_T; do wait_tcp "$p"; done
 sleep 0.5
 
@@ -207,7 +223,7 @@ run() {
   local lat; lat=$(sort -n -k3 "$log" | awk '{d[NR]=$3} END{printf "%.2f %.2f", d[int(NR*0.5)]/1000, d[int(NR*0.99)]/1000}')
   echo "$rps $lat $fails $(cpu_us_per_req "$c0" "$c1" "$done_n") $(cpu_us_per_req "$b0" "$b1" "$done_n")"
 }
-declare -A SUM
+declare -A SUM RATIO
 echo "# raw runs: proto path proxy req/s p50_ms p99_ms failed cpu_us_per_req backend_cpu_us_per_req"
 for proto in h2c h2; do
   for path in /small /16k; do
@@ -216,29 +232,38 @@ for proto in h2c h2; do
     h2load -c 32 -m 10 -D 1 "$gu" >/dev/null 2>&1; h2load -c 32 -m 10 -D 1 "$nu" >/dev/null 2>&1
     for r in $(seq 1 $ROUNDS); do
       order="gatewayd nghttpx"; (( r % 2 == 0 )) && order="nghttpx gatewayd"  # neither always goes first
+      declare -A ROUND=()
       for px in $order; do
         if [[ $px == nghttpx ]]; then read -r rps p50 p99 failed cpu be < <(run "$nu" $NX_PID);  # + its worker
         else read -r rps p50 p99 failed cpu be < <(run "$gu" $GW_PID); fi
-        echo "$proto $path $px $rps $p50 $p99 $failed $cpu $be"
+        label=$px; [[ $px == nghttpx ]] && label=$B_NAME
+        echo "$proto $path $label $rps $p50 $p99 $failed $cpu $be"
         k="$proto $path $px"
         SUM[$k]=$(awk -v a="${SUM[$k]:-0 0 0 0 0}" -v r="$rps" -v p="$p50" -v q="$p99" -v c="$cpu" -v b="$be" \
           'BEGIN{split(a,x," "); printf "%f %f %f %f %f", x[1]+r, x[2]+p, x[3]+q, x[4]+c, x[5]+b}')
+        ROUND[$px]=$rps
       done
+      k="$proto $path"  # sum and sum of squares of this round's gatewayd / other ratio
+      RATIO[$k]=$(awk -v a="${RATIO[$k]:-0 0}" -v g="${ROUND[gatewayd]}" -v n="${ROUND[nghttpx]}" \
+        'BEGIN{split(a,x," "); r=g/n; printf "%f %f", x[1]+r, x[2]+r*r}')
     done
   done
 done
 
 
 echo
-echo "## h2load -c 32 -m 10 -D $DUR (means of $ROUNDS rounds; ratio = gatewayd / nghttpx)"
+B=$B_NAME
+echo "## h2load -c 32 -m 10 -D $DUR (means of $ROUNDS rounds; ratio = gatewayd / $B)"
 echo
-echo "| protocol | path | gatewayd req/s | nghttpx req/s | ratio | gatewayd p50 / p99 ms | nghttpx p50 / p99 ms | gatewayd CPU µs/req | nghttpx CPU µs/req | backend CPU µs/req (gatewayd / nghttpx) |"
-echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+echo "| protocol | path | gatewayd req/s | $B req/s | ratio | per-round ratio ± SE | gatewayd p50 / p99 ms | $B p50 / p99 ms | gatewayd CPU µs/req | $B CPU µs/req | backend CPU µs/req (gatewayd / $B) |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 for proto in h2c h2; do for path in /small /16k; do
   read -r gr gp gq gc gk <<<"${SUM[$proto $path gatewayd]}"; read -r nr np nq nc nk <<<"${SUM[$proto $path nghttpx]}"
+  read -r rs rq <<<"${RATIO[$proto $path]}"
   awk -v pr="$proto" -v pa="$path" -v gr="$gr" -v gp="$gp" -v gq="$gq" -v gc="$gc" -v nr="$nr" -v np="$np" -v nq="$nq" \
-    -v nc="$nc" -v gk="$gk" -v nk="$nk" -v n=$ROUNDS \
-    'BEGIN{printf "| %s | %s | %.0f | %.0f | %.2f× | %.2f / %.2f | %.2f / %.2f | %.1f | %.1f | %.1f / %.1f |\n", pr, pa, gr/n, nr/n, gr/nr, gp/n, gq/n, np/n, nq/n, gc/n, nc/n, gk/n, nk/n}'
+    -v nc="$nc" -v gk="$gk" -v nk="$nk" -v n=$ROUNDS -v rs="$rs" -v rq="$rq" \
+    'BEGIN{m=rs/n; se=(n>1 && rq-n*m*m>0) ? sqrt((rq-n*m*m)/(n-1)/n) : 0;
+      printf "| %s | %s | %.0f | %.0f | %.2f× | %.3f ± %.3f | %.2f / %.2f | %.2f / %.2f | %.1f | %.1f | %.1f / %.1f |\n", pr, pa, gr/n, nr/n, gr/nr, m, se, gp/n, gq/n, np/n, nq/n, gc/n, nc/n, gk/n, nk/n}'
 done; done
 echo
 echo "CPU µs/req: utime+stime of the proxy (nghttpx: master + worker) over the run / requests done;"
@@ -250,4 +275,5 @@ echo
 echo "| proxy | RSS idle (KiB) | RSS with $HOLD conns (KiB) | per connection (KiB) |"
 echo "| --- | --- | --- | --- |"
 awk -v b="$gb" -v a="$ga" -v n=$HOLD 'BEGIN{printf "| gatewayd | %d | %d | %.1f |\n", b, a, (a-b)/n}'
-awk -v b="$nb" -v a="$na" -v n=$HOLD 'BEGIN{printf "| nghttpx (master + worker) | %d | %d | %.1f |\n", b, a, (a-b)/n}'
+B_MEM="$B_NAME"; [[ -z "$B_GW" ]] && B_MEM="nghttpx (master + worker)"
+awk -v b="$nb" -v a="$na" -v n=$HOLD -v l="$B_MEM" 'BEGIN{printf "| %s | %d | %d | %.1f |\n", l, b, a, (a-b)/n}'

@@ -153,23 +153,25 @@ TEST(LoopCallback, DestroyedWhilePendingNeverRunsAndUnusedOneCostsNothing) {
   EXPECT_EQ(other.runs, 1);
 }
 
+// A callback that records its name in `order` when it runs, then calls `then`.
+struct Named {
+  std::vector<std::string>* order;
+  std::string name;
+  std::function<void()> then;
+  static void cb(evutil_socket_t fd, short what, void* arg) {
+    auto* n = static_cast<Named*>(arg);
+    EXPECT_EQ(fd, -1);
+    EXPECT_EQ(what, EV_TIMEOUT);
+    n->order->push_back(n->name);
+    if (n->then) n->then();
+  }
+};
+
 // Pending callbacks run in activation order; one destroyed by an earlier one in the same pass
 // does not run, one activated during the pass runs after the pass.
 TEST(LoopCallback, RunInOrderAndOneDestroyedByAnEarlierOneNeverRuns) {
   Loop l;
   std::vector<std::string> order;
-  struct Named {
-    std::vector<std::string>* order;
-    std::string name;
-    std::function<void()> then;
-    static void cb(evutil_socket_t fd, short what, void* arg) {
-      auto* n = static_cast<Named*>(arg);
-      EXPECT_EQ(fd, -1);
-      EXPECT_EQ(what, EV_TIMEOUT);
-      n->order->push_back(n->name);
-      if (n->then) n->then();
-    }
-  };
   Named a{&order, "a", {}}, b{&order, "b", {}}, c{&order, "c", {}}, d{&order, "d", {}};
   auto cb_a = std::make_unique<LoopCallback>(*l.d, &Named::cb, &a);
   auto cb_b = std::make_unique<LoopCallback>(*l.d, &Named::cb, &b);
@@ -190,16 +192,6 @@ TEST(LoopCallback, RunInOrderAndOneDestroyedByAnEarlierOneNeverRuns) {
 TEST(LoopCallback, LastOnesRunAfterTheNormalOnesOfTheirPass) {
   Loop l;
   std::vector<std::string> order;
-  struct Named {
-    std::vector<std::string>* order;
-    std::string name;
-    std::function<void()> then;
-    static void cb(evutil_socket_t, short, void* arg) {
-      auto* n = static_cast<Named*>(arg);
-      n->order->push_back(n->name);
-      if (n->then) n->then();
-    }
-  };
   Named up1{&order, "up1", {}}, up2{&order, "up2", {}}, client1{&order, "client1", {}}, client2{&order, "client2", {}},
       up3{&order, "up3", {}}, client3{&order, "client3", {}};
   using Order = LoopCallback::Order;
