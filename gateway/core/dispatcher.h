@@ -135,7 +135,7 @@ class LoopCallback {
   LoopCallback* next_ = nullptr;
   uint32_t round_ = 0;
   bool active_ = false;
-  Order order_;
+  const Order order_;
 };
 
 // Runs a callback on a loop's thread when another thread calls wake() (an eventfd). This is the

@@ -723,6 +723,7 @@ int ServerConnection::onBeginHeaders(const nghttp2_frame* frame) {
       s->header_overflow = false;
     }
     s->in_trailers = true;
+    s->timer.disable();  // the body's idle timer: onRead arms client_header if the block stays open
     s->timer_mode = Stream::TimerMode::Header;
     open_header_block_ = id;
     return 0;

@@ -655,6 +655,53 @@ def header_frame_cut_short_times_out():
     expect_header_timeout(half)
 
 
+@case
+def continuation_trickle_is_not_extended():
+    # A header block trickled in CONTINUATIONs, one fragment every 0.3 s: client_header counts
+    # from the block's first read and is not pushed back by each fragment.
+    c = Raw()
+    c.start()
+    block = c.enc.encode([(":method", "GET"), (":scheme", "http"), (":path", "/api/trickle"), (":authority", "x"),
+                          ("x-pad", "p" * 64)])
+    h = HeadersFrame(1)
+    h.data = block[:4]
+    t0 = time.time()
+    c.frame(h)  # no END_HEADERS
+    goaway = None
+    for i in range(4, min(len(block), 4 + 7)):  # 7 fragments (max_continuations is 8), ~2.1 s; none ends it
+        try:  # 0.3 s between fragments, watching for the GOAWAY
+            goaway = c.expect(lambda f: isinstance(f, GoAwayFrame), "GOAWAY", timeout=0.3)
+            break
+        except CaseFailed:
+            if c.closed:
+                break
+        c.frame(ContinuationFrame(1, data=block[i:i + 1]))
+    if goaway is None:
+        goaway = c.expect_goaway(NO_ERROR, timeout=6)
+    took = time.time() - t0
+    check(goaway.error_code == NO_ERROR, "GOAWAY error %#x" % goaway.error_code)
+    check(0.5 <= took < 2.5, "GOAWAY after %.1f s (client_header 1s, not extended by fragments)" % took)
+
+
+@case
+def trailer_block_cut_short_times_out():
+    # A request body, then half a trailer HEADERS frame and silence: the trailer block is under
+    # client_header (1s), not the body's idle timer (client_body: 5s for this case).
+    c = Raw()
+    c.start()
+    c.request(1, path="/api/trailers", method="POST", end_stream=False)
+    c.frame(DataFrame(1, data=b"hello"))
+    h = HeadersFrame(1)
+    h.data = c.enc.encode([("x-req-trailer", "1")])
+    h.flags.add("END_HEADERS")
+    h.flags.add("END_STREAM")
+    t0 = time.time()
+    c.send(h.serialize()[:9 + len(h.data) // 2])
+    c.expect_goaway(NO_ERROR, timeout=8)
+    took = time.time() - t0
+    check(0.5 <= took < 3.5, "GOAWAY after %.1f s (client_header 1s, client_body 5s)" % took)
+
+
 def expect_header_timeout(wire):
     """Sends wire(HEADERS frame of a GET) and nothing more: GOAWAY(NO_ERROR) after client_header."""
     c = Raw()

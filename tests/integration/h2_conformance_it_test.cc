@@ -36,7 +36,8 @@ const char* const kCases[] = {
     "too_many_settings_entries", "concurrent_streams_limit", "header_list_too_large_is_431",
     "request_and_response_trailers", "rapid_reset", "continuation_flood", "hpack_amplified_header_block",
     "ping_flood", "settings_flood", "glitch_limit", "zero_window_stall", "slow_read", "idle_timeout",
-    "graceful_shutdown", "header_block_timeout", "header_frame_cut_short_times_out", "body_timeout_is_408", "scheme_from_connection",
+    "graceful_shutdown", "header_block_timeout", "header_frame_cut_short_times_out", "continuation_trickle_is_not_extended",
+    "trailer_block_cut_short_times_out", "body_timeout_is_408", "scheme_from_connection",
     "host_case_insensitive", "headers_only_response_completes",
 };
 
@@ -45,6 +46,7 @@ class H2ConformanceIT : public IntegrationTest, public ::testing::WithParamInter
 TEST_P(H2ConformanceIT, Case) {
   const std::string name = GetParam();
   GatewayOptions o = h2Options();
+  if (name == "trailer_block_cut_short_times_out") o.timeouts = "  send: 2s\n  client_header: 1s\n  client_body: 5s\n";
   // headers_only_response_completes: a FastCGI peer (tests/support/fcgi_peer.py) under /fcgi.
   std::unique_ptr<Process> fcgi;
   const std::string fcgi_log = tmp_->file("fcgi_peer.log");

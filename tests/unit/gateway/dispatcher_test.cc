@@ -249,9 +249,12 @@ TEST(LoopCallback, DispatcherDestroyedWithCallbacksQueued) {
   Loop l;
   Counter c;
   auto cb = std::make_unique<LoopCallback>(*l.d, &Counter::cb, &c);
+  auto last = std::make_unique<LoopCallback>(*l.d, &Counter::cb, &c, LoopCallback::Order::Last);
   cb->activate();
+  last->activate();
   l.d.reset();
   cb.reset();
+  last.reset();
   EXPECT_EQ(c.runs, 0);
 }
 
