@@ -497,13 +497,19 @@ def header_list_too_large_is_431():
     check(status == 200, "status %d" % status)
 
 
-@case
-def request_and_response_trailers():
+def body_before_trailers():
+    """A connection with stream 1 open: a POST to /api/trailers and a body, the request not ended."""
     c = Raw()
     c.start()
     c.request(1, path="/api/trailers", method="POST", end_stream=False)
     c.frame(DataFrame(1, data=b"hello"))
-    c.headers(3 - 2, [("x-req-trailer", "1")], end_stream=True)
+    return c
+
+
+@case
+def request_and_response_trailers():
+    c = body_before_trailers()
+    c.headers(1, [("x-req-trailer", "1")], end_stream=True)
     status, _ = c.expect_status(1)
     check(status == 200, "status %d" % status)
     # Response trailers from an HTTP/1.1 chunked upstream arrive as a trailing HEADERS frame.
@@ -687,10 +693,7 @@ def continuation_trickle_is_not_extended():
 def trailer_block_cut_short_times_out():
     # A request body, then half a trailer HEADERS frame and silence: the trailer block is under
     # client_header (1s), not the body's idle timer (client_body: 5s for this case).
-    c = Raw()
-    c.start()
-    c.request(1, path="/api/trailers", method="POST", end_stream=False)
-    c.frame(DataFrame(1, data=b"hello"))
+    c = body_before_trailers()
     h = HeadersFrame(1)
     h.data = c.enc.encode([("x-req-trailer", "1")])
     h.flags.add("END_HEADERS")
