@@ -251,10 +251,16 @@ class FramedRequest : public UpstreamRequest, public ResponseSink {
   void readDisable(bool disable) override {
     if (read_disabled_ == disable) return;
     read_disabled_ = disable;
-    if (conn_) conn_->updateReadEnabled();
-    if (headers_delivered_ && conn_) {
-      if (disable) timer_.disable();  // a slow client is not the worker's fault
-      else timer_.enable(up_.config().idle_timeout);
+    if (!conn_) return;  // queued: queue_timeout runs on, it is about the upstream
+    conn_->updateReadEnabled();
+    // As for HTTP/1: while we do not read, no timer (our pause is not the worker's lateness, also
+    // before the head); reading again restarts the wait the response is in.
+    if (disable) {
+      timer_.disable();
+    } else if (headers_delivered_) {
+      timer_.enable(up_.config().idle_timeout);
+    } else if (end_written_) {
+      timer_.enable(up_.config().response_timeout);
     }
   }
 
@@ -270,7 +276,8 @@ class FramedRequest : public UpstreamRequest, public ResponseSink {
     if (cancelled_ || finished_) return false;
     headers_delivered_ = true;
     dropReplay();
-    timer_.enable(up_.config().idle_timeout);
+    if (read_disabled_) timer_.disable();  // (the connection read for another stream)
+    else timer_.enable(up_.config().idle_timeout);
     if (host_) reportHostSuccess(*host_);
     auto& si = callbacks_.streamInfo();
     si.upstream_time_us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start_).count();
@@ -332,7 +339,7 @@ class FramedRequest : public UpstreamRequest, public ResponseSink {
       writeBody(pending_ ? pending_ : up_.emptyBuffer(), request_complete_);
     }
     conn.flush();
-    if (end_written_) timer_.enable(up_.config().response_timeout);
+    if (end_written_ && !read_disabled_) timer_.enable(up_.config().response_timeout);
     else timer_.disable();
   }
 
@@ -487,7 +494,7 @@ class FramedRequest : public UpstreamRequest, public ResponseSink {
     if (end) end_written_ = true;
     conn_->flush();
     // The response timeout counts from the last request byte sent: a long upload is not a hang.
-    if (!headers_delivered_ && (len > 0 || end)) timer_.enable(up_.config().response_timeout);
+    if (!headers_delivered_ && !read_disabled_ && (len > 0 || end)) timer_.enable(up_.config().response_timeout);
     checkHighWatermark(out);
   }
 

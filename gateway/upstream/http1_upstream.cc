@@ -177,7 +177,7 @@ class Http1UpstreamRequest : public UpstreamRequest, private http1::ResponsePars
     if (out != pending_) scheduleFlush();
     if (len > 0 && out != pending_) {
       // response_timeout counts from the last request byte sent: a long upload is not a hang.
-      if (!headers_delivered_) timer_.enable(upstream_.config().response_timeout);
+      if (!headers_delivered_ && !read_disabled_) timer_.enable(upstream_.config().response_timeout);
     }
     request_complete_ = request_complete_ || end_stream;
     if (!above_high_ && evbuffer_get_length(out) > upstream_.bufferBytes()) {
@@ -207,10 +207,13 @@ class Http1UpstreamRequest : public UpstreamRequest, private http1::ResponsePars
     read_disabled_ = disable;
     if (!io_ || !connected_) return;
     io_->enableRead(!disable);
+    // Not reading, we cannot tell a late upstream from our own pause (a slow client, or the h2
+    // connection's response budget, which also pauses streams still waiting for their head): no
+    // timer meanwhile. Reading again restarts the wait the response is in.
     if (disable) {
-      if (headers_delivered_) timer_.disable();  // a slow client is not the upstream's fault
+      timer_.disable();
     } else {
-      if (headers_delivered_) timer_.enable(upstream_.config().idle_timeout);
+      timer_.enable(headers_delivered_ ? upstream_.config().idle_timeout : upstream_.config().response_timeout);
       resume_later_.activate();
     }
   }

@@ -705,6 +705,36 @@ def trailer_block_cut_short_times_out():
     check(0.5 <= took < 3.5, "GOAWAY after %.1f s (client_header 1s, client_body 5s)" % took)
 
 
+@case
+def paused_before_head_is_not_a_timeout():
+    # Stream 1 waits for a head that comes 0.5 s late (/bad/late-ok; the upstream's response_timeout
+    # is 1s). Meanwhile four 2 MB downloads the client does not read (no WINDOW_UPDATE) fill the
+    # connection's response budget, which pauses every stream, stream 1 included, before its head
+    # is read. Resetting the downloads 2.5 s later lifts the pause: stream 1 gets its 200, not a
+    # 504 for a wait that was ours.
+    paused_before_head("/bad/late-ok")
+
+
+@case
+def paused_before_head_is_not_a_timeout_fcgi():
+    # The same through a FastCGI upstream (fcgi_peer.py answers /delay after 300 ms; the test sets
+    # its response_timeout to 1s).
+    paused_before_head("/fcgi/delay")
+
+
+def paused_before_head(path):
+    c = Raw()
+    c.start()
+    c.request(1, path=path)
+    for sid in (3, 5, 7, 9):
+        c.request(sid, path="/api/stream?n=2000000")
+    time.sleep(2.5)
+    for sid in (3, 5, 7, 9):
+        c.frame(RstStreamFrame(sid, error_code=CANCEL))
+    status, _ = c.expect_status(1, timeout=5)
+    check(status == 200, "stream 1: status %d after the pause (a response_timeout counted while paused?)" % status)
+
+
 def expect_header_timeout(wire):
     """Sends wire(HEADERS frame of a GET) and nothing more: GOAWAY(NO_ERROR) after client_header."""
     c = Raw()

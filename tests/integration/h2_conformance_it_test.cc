@@ -37,7 +37,8 @@ const char* const kCases[] = {
     "request_and_response_trailers", "rapid_reset", "continuation_flood", "hpack_amplified_header_block",
     "ping_flood", "settings_flood", "glitch_limit", "zero_window_stall", "slow_read", "idle_timeout",
     "graceful_shutdown", "header_block_timeout", "header_frame_cut_short_times_out", "continuation_trickle_is_not_extended",
-    "trailer_block_cut_short_times_out", "body_timeout_is_408", "scheme_from_connection",
+    "trailer_block_cut_short_times_out", "paused_before_head_is_not_a_timeout", "paused_before_head_is_not_a_timeout_fcgi",
+    "body_timeout_is_408", "scheme_from_connection",
     "host_case_insensitive", "headers_only_response_completes",
 };
 
@@ -47,16 +48,18 @@ TEST_P(H2ConformanceIT, Case) {
   const std::string name = GetParam();
   GatewayOptions o = h2Options();
   if (name == "trailer_block_cut_short_times_out") o.timeouts = "  send: 2s\n  client_header: 1s\n  client_body: 5s\n";
-  // headers_only_response_completes: a FastCGI peer (tests/support/fcgi_peer.py) under /fcgi.
+  // headers_only_response_completes, paused_before_head_is_not_a_timeout_fcgi: a FastCGI peer
+  // (tests/support/fcgi_peer.py) under /fcgi.
   std::unique_ptr<Process> fcgi;
   const std::string fcgi_log = tmp_->file("fcgi_peer.log");
-  if (name == "headers_only_response_completes") {
+  if (name == "headers_only_response_completes" || name == "paused_before_head_is_not_a_timeout_fcgi") {
     const uint16_t port = deadPort();
     fcgi = Process::spawn({"/usr/bin/python3", supportDir() + "/fcgi_peer.py", std::to_string(port), fcgi_log},
                           tmp_->file("fcgi_peer.out"), tmp_->file("fcgi_peer.err"));
     ASSERT_TRUE(waitForPort(port, 10000ms)) << "fcgi_peer.py did not start";
     o.upstreams = "  - name: fcgi\n    kind: fastcgi\n    servers: [\"127.0.0.1:" + std::to_string(port) +
-                  "\"]\n    response_timeout: 3s\n    retries: 0\n";
+                  "\"]\n    response_timeout: " + std::string(name == "headers_only_response_completes" ? "3s" : "1s") +
+                  "\n    retries: 0\n";
     o.routes = "  - prefix: /fcgi\n    upstream: fcgi\n";
   }
   startGateway(o);

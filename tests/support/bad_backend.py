@@ -16,6 +16,7 @@ line's path is appended to $GW_RECORD_FILE. Behaviour by path:
   /resp-bad-chunk  a chunked response with an invalid chunk size
   /resp-trailers  a chunked response ending with trailer fields
   /early-hints  a 103 interim response, then 200 "ok"
+  /late-ok      200 "ok" after 0.5 s
   /no-content   204, then (keep-alive) the next request is served as usual
   /switch       101 Switching Protocols, never asked for
   anything else 200 "ok" (Content-Length: 2, keep-alive)
@@ -121,6 +122,10 @@ def serve(conn):
             if p == "/resp-trailers":
                 conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\n\r\n"
                              b"5\r\nhello\r\n6\r\n world\r\n0\r\nX-Checksum: abc\r\nX-More: 1\r\n\r\n")
+                continue
+            if p == "/late-ok":
+                time.sleep(0.5)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
                 continue
             if p == "/early-hints":
                 conn.sendall(b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
