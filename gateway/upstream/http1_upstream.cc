@@ -261,8 +261,11 @@ class Http1UpstreamRequest : public UpstreamRequest, private http1::ResponsePars
     evbuffer_add(out, request_head_.data(), request_head_.size());
     if (pending_ && evbuffer_get_length(pending_) > 0) evbuffer_add_buffer(out, pending_);
     scheduleFlush();
-    timer_.enable(upstream_.config().response_timeout);
-    if (read_disabled_) io_->enableRead(false);
+    if (read_disabled_) {  // paused while connecting: the wait starts when reading does
+      io_->enableRead(false);
+    } else {
+      timer_.enable(upstream_.config().response_timeout);
+    }
   }
 
   void resetParser() {
