@@ -144,4 +144,4 @@ for proto in fastcgi uwsgi; do
        "gatewayd/gevent = $(awk -v a=$g -v b=$(mean "${RPS[gevent-direct]}") 'BEGIN{printf "%.2f", a/b}')x," \
        "gatewayd/cheroot = $(awk -v a=$g -v b=$(mean "${RPS[cheroot-direct]}") 'BEGIN{printf "%.2f", a/b}')x"
 done
-echo "gatewayd $("$GW" --version 2>&1 | head -1), commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo ?) (+ working tree), $(nproc) CPUs, uWSGI $PROCS processes, wrk -t1 -c$CONNS -d${DUR}s x $ROUNDS rounds"
+echo "gatewayd $("$GW" --version 2>&1 | head -1), commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo ?)$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo " (+ working tree)"), $(nproc) CPUs, uWSGI $PROCS processes, wrk -t1 -c$CONNS -d${DUR}s x $ROUNDS rounds"
