@@ -253,14 +253,17 @@ class FramedRequest : public UpstreamRequest, public ResponseSink {
     read_disabled_ = disable;
     if (!conn_) return;  // queued: queue_timeout runs on, it is about the upstream
     conn_->updateReadEnabled();
-    // As for HTTP/1: while we do not read, no timer (our pause is not the worker's lateness, also
-    // before the head); reading again restarts the wait the response is in.
-    if (disable) {
+    armWait();
+  }
+
+  // As for HTTP/1: the timer for what an attached request waits for now, its head once the whole
+  // request is written (response_timeout) or more of its body (idle_timeout); none while we do not
+  // read (our pause is not the worker's lateness), and reading again starts the wait afresh.
+  void armWait() {
+    if (read_disabled_ || (!headers_delivered_ && !end_written_)) {
       timer_.disable();
-    } else if (headers_delivered_) {
-      timer_.enable(up_.config().idle_timeout);
-    } else if (end_written_) {
-      timer_.enable(up_.config().response_timeout);
+    } else {
+      timer_.enable(headers_delivered_ ? up_.config().idle_timeout : up_.config().response_timeout);
     }
   }
 
@@ -276,8 +279,7 @@ class FramedRequest : public UpstreamRequest, public ResponseSink {
     if (cancelled_ || finished_) return false;
     headers_delivered_ = true;
     dropReplay();
-    if (read_disabled_) timer_.disable();  // (the connection read for another stream)
-    else timer_.enable(up_.config().idle_timeout);
+    armWait();  // (paused: the connection read for another stream)
     if (host_) reportHostSuccess(*host_);
     auto& si = callbacks_.streamInfo();
     si.upstream_time_us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start_).count();
@@ -339,8 +341,7 @@ class FramedRequest : public UpstreamRequest, public ResponseSink {
       writeBody(pending_ ? pending_ : up_.emptyBuffer(), request_complete_);
     }
     conn.flush();
-    if (end_written_ && !read_disabled_) timer_.enable(up_.config().response_timeout);
-    else timer_.disable();
+    armWait();
   }
 
   // The connection's output drained below the low watermark.

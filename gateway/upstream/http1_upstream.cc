@@ -177,7 +177,7 @@ class Http1UpstreamRequest : public UpstreamRequest, private http1::ResponsePars
     if (out != pending_) scheduleFlush();
     if (len > 0 && out != pending_) {
       // response_timeout counts from the last request byte sent: a long upload is not a hang.
-      if (!headers_delivered_ && !read_disabled_) timer_.enable(upstream_.config().response_timeout);
+      if (!headers_delivered_) armWait();
     }
     request_complete_ = request_complete_ || end_stream;
     if (!above_high_ && evbuffer_get_length(out) > upstream_.bufferBytes()) {
@@ -207,15 +207,8 @@ class Http1UpstreamRequest : public UpstreamRequest, private http1::ResponsePars
     read_disabled_ = disable;
     if (!io_ || !connected_) return;
     io_->enableRead(!disable);
-    // Not reading, we cannot tell a late upstream from our own pause (a slow client, or the h2
-    // connection's response budget, which also pauses streams still waiting for their head): no
-    // timer meanwhile. Reading again restarts the wait the response is in.
-    if (disable) {
-      timer_.disable();
-    } else {
-      timer_.enable(headers_delivered_ ? upstream_.config().idle_timeout : upstream_.config().response_timeout);
-      resume_later_.activate();
-    }
+    armWait();
+    if (!disable) resume_later_.activate();
   }
 
   void cancel() override {
@@ -261,11 +254,8 @@ class Http1UpstreamRequest : public UpstreamRequest, private http1::ResponsePars
     evbuffer_add(out, request_head_.data(), request_head_.size());
     if (pending_ && evbuffer_get_length(pending_) > 0) evbuffer_add_buffer(out, pending_);
     scheduleFlush();
-    if (read_disabled_) {  // paused while connecting: the wait starts when reading does
-      io_->enableRead(false);
-    } else {
-      timer_.enable(upstream_.config().response_timeout);
-    }
+    if (read_disabled_) io_->enableRead(false);  // paused while connecting
+    armWait();
   }
 
   void resetParser() {
@@ -284,6 +274,18 @@ class Http1UpstreamRequest : public UpstreamRequest, private http1::ResponsePars
 
   void scheduleFlush() {
     if (io_ && connected_) flush_later_.activate();
+  }
+
+  // The timer for what a connected request waits for now: its head (response_timeout, from the
+  // last request byte sent) or more of its body (idle_timeout). None while we do not read: our
+  // pause (a slow client, or an h2 connection's response budget, which also pauses streams still
+  // waiting for their head) is not the upstream's lateness; reading again starts the wait afresh.
+  void armWait() {
+    if (read_disabled_) {
+      timer_.disable();
+    } else {
+      timer_.enable(headers_delivered_ ? upstream_.config().idle_timeout : upstream_.config().response_timeout);
+    }
   }
 
   void flushNow() {
@@ -334,11 +336,9 @@ class Http1UpstreamRequest : public UpstreamRequest, private http1::ResponsePars
       fail(Failure::BadResponse, parser_.error());
       return;
     }
-    // A response under way waits idle_timeout for more: armed once per read, not per parser
-    // callback, and not at all when the response ended in this read (the usual case).
-    if (headers_delivered_ && !finished_ && !cancelled_ && !read_disabled_) {
-      timer_.enable(upstream_.config().idle_timeout);
-    }
+    // Re-armed once per read, not per parser callback, and not at all when the response ended in
+    // this read (the usual case).
+    if (headers_delivered_ && !finished_ && !cancelled_) armWait();
   }
 
   // http1::ResponseParser::Sink: hands head, body and trailers to the stream.
