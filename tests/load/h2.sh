@@ -11,6 +11,10 @@
 #   env GATEWAYD   path to gatewayd (default: build/release/gateway/gatewayd, then build/h-h2-rel)
 #   env ROUNDS     timed rounds per case (default 4, 2 with --quick)
 #   env KEEP=1     keep the temp dir
+#   env NGHTTPX_EXTRAS=1  nghttpx also adds the fields gatewayd adds by default (X-Request-Id,
+#                  X-Forwarded-Host and -Port up, x-request-id back; fixed values of the same
+#                  length, where gatewayd's id is new per request): the two proxies then cost the
+#                  backend and h2load about the same per request
 #   env GATEWAYD_B another gatewayd build to compare against instead of nghttpx (an A/B of two
 #                  builds: same backend, config, rounds and tables, "gatewayd-B" in nghttpx's place;
 #                  timed mode only)
@@ -125,7 +129,14 @@ if [[ -n "$B_GW" ]]; then  # the B build in nghttpx's place: the same config on 
   sed -e "s/port: $GW_C,/port: $NX_C,/" -e "s/port: $GW_T\$/port: $NX_T/" -e "s|$W/gw.err|$W/nx.err|" "$W/gw.yaml" > "$W/gw-b.yaml"
   "$B_GW" -c "$W/gw-b.yaml" 2>>"$W/nx.err" & NX_PID=$!; PIDS+=($NX_PID)
 else
-"${NX_WRAP[@]}" "$NGHTTPX" --conf=/dev/null --workers=1 "${NX_ONE[@]}" -f"127.0.0.1,$NX_C;no-tls" -f"127.0.0.1,$NX_T" \
+NX_EXTRA=()
+if [[ "${NGHTTPX_EXTRAS:-0}" == 1 ]]; then
+  NX_EXTRA=(--add-request-header="X-Request-Id: 0123456789abcdef0123456789abcdef"
+            --add-request-header="X-Forwarded-Host: 127.0.0.1:$NX_C" --add-request-header="X-Forwarded-Port: $NX_C"
+            --add-response-header="x-request-id: 0123456789abcdef0123456789abcdef")
+  B_NAME="nghttpx+extras"
+fi
+"${NX_WRAP[@]}" "$NGHTTPX" --conf=/dev/null "${NX_EXTRA[@]}" --workers=1 "${NX_ONE[@]}" -f"127.0.0.1,$NX_C;no-tls" -f"127.0.0.1,$NX_T" \
   -b"127.0.0.1,$BE" --backend-connections-per-host=512 --add-x-forwarded-for --backlog=4096 \
   --errorlog-file="$W/nx.err" "$W/key.pem" "$W/cert.pem" 2>>"$W/nx.err" & NX_PID=$!; PIDS+=($NX_PID)
 fi
