@@ -15,6 +15,7 @@
 #                  X-Forwarded-Host and -Port up, x-request-id back; fixed values of the same
 #                  length, where gatewayd's id is new per request): the two proxies then cost the
 #                  backend and h2load about the same per request
+#   env ONLY="h2 /small"  timed mode: run only that case (protocol and path), e.g. for more rounds
 #   env GATEWAYD_B another gatewayd build to compare against instead of nghttpx (an A/B of two
 #                  builds: same backend, config, rounds and tables, "gatewayd-B" in nghttpx's place;
 #                  timed mode only)
@@ -236,8 +237,10 @@ run() {
 }
 declare -A SUM RATIO
 echo "# raw runs: proto path proxy req/s p50_ms p99_ms failed cpu_us_per_req backend_cpu_us_per_req"
+want() { [[ -z "${ONLY:-}" || "$1 $2" == "$ONLY" ]]; }
 for proto in h2c h2; do
   for path in /small /16k; do
+    want $proto $path || continue
     if [[ $proto == h2c ]]; then gu="http://127.0.0.1:$GW_C$path"; nu="http://127.0.0.1:$NX_C$path";
     else gu="https://127.0.0.1:$GW_T$path"; nu="https://127.0.0.1:$NX_T$path"; fi
     h2load -c 32 -m 10 -D 1 "$gu" >/dev/null 2>&1; h2load -c 32 -m 10 -D 1 "$nu" >/dev/null 2>&1
@@ -269,6 +272,7 @@ echo
 echo "| protocol | path | gatewayd req/s | $B req/s | ratio | per-round ratio ± SE | gatewayd p50 / p99 ms | $B p50 / p99 ms | gatewayd CPU µs/req | $B CPU µs/req | backend CPU µs/req (gatewayd / $B) |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 for proto in h2c h2; do for path in /small /16k; do
+  want $proto $path || continue
   read -r gr gp gq gc gk <<<"${SUM[$proto $path gatewayd]}"; read -r nr np nq nc nk <<<"${SUM[$proto $path nghttpx]}"
   read -r rs rq <<<"${RATIO[$proto $path]}"
   awk -v pr="$proto" -v pa="$path" -v gr="$gr" -v gp="$gp" -v gq="$gq" -v gc="$gc" -v nr="$nr" -v np="$np" -v nq="$nq" \
