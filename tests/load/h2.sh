@@ -49,6 +49,8 @@ if [[ -n "$B_GW" ]]; then
   [[ -x "$B_GW" ]] || { echo "h2.sh: GATEWAYD_B=$B_GW is not an executable" >&2; exit 2; }
   B_NAME=gatewayd-B
 fi
+case "${ONLY:-}" in ""|"h2c /small"|"h2c /16k"|"h2 /small"|"h2 /16k") ;;
+  *) echo "h2.sh: ONLY=\"$ONLY\" is none of h2c|h2 and /small|/16k, e.g. ONLY=\"h2 /small\"" >&2; exit 2 ;; esac
 DUR=$(( QUICK ? 3 : 6 )); ROUNDS=${ROUNDS:-$(( QUICK ? 2 : 4 ))}; HOLD=1000
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 GW=${GATEWAYD:-}
